@@ -1,0 +1,3 @@
+"""Tem: signed product-traceability records, QR labels and stamp verification."""
+
+__version__ = "0.1.0"

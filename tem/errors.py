@@ -1,0 +1,65 @@
+"""The one domain error hierarchy.
+
+Mapped to HTTP statuses in :mod:`tem.web.errors` and to CLI exit codes in
+:mod:`tem.cli.main`; nothing else decides how an error looks to a user.
+"""
+
+from __future__ import annotations
+
+
+class TemError(Exception):
+    """Base of every error Tem raises on purpose. ``message`` is safe to show a user."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(TemError):
+    """A value a person supplied is malformed or out of range (HTTP 422, exit 2)."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+
+
+class NotFound(TemError):
+    """The thing does not exist, or the caller may not know that it does (HTTP 404, exit 3)."""
+
+    code = "not_found"
+
+
+class Conflict(TemError):
+    """The change clashes with what is stored, e.g. a duplicate lot code (HTTP 409, exit 4)."""
+
+    code = "conflict"
+
+
+class Unauthorized(TemError):
+    """No credentials, or credentials that do not match (HTTP 401)."""
+
+    code = "unauthorized"
+
+
+class Forbidden(TemError):
+    """Valid credentials for a role that may not do this (HTTP 403, exit 5)."""
+
+    code = "forbidden"
+
+
+class ConfigurationError(TemError):
+    """Settings or the data directory are missing or unsafe (exit 6)."""
+
+    code = "configuration"
+
+
+class KeyStoreError(TemError):
+    """A private key cannot be read: wrong passphrase, missing or unsafe file (exit 6)."""
+
+    code = "key_store"

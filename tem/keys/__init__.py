@@ -1,0 +1,1 @@
+"""Key store (encrypted at rest), endorsement, revocation and the trust list."""

@@ -1,0 +1,1 @@
+"""Organizations, API tokens and who may do what."""

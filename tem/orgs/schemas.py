@@ -1,0 +1,54 @@
+"""API bodies for organizations and tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+Text200 = Field(min_length=1, max_length=200)
+
+
+class OrganizationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: Literal["cooperative", "inspector"]
+    name: str = Field(min_length=1, max_length=200, examples=["HTX Chè Shan Tuyết Suối Giàng"])
+    province: str = Field(min_length=1, max_length=100, examples=["Yên Bái"])
+    district: str = Field(min_length=1, max_length=100, examples=["Văn Chấn"])
+    commune: str = Field(min_length=1, max_length=100, examples=["Suối Giàng"])
+    street: str = Field(default="", max_length=200)
+    contact_name: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=40, pattern=r"^[0-9+() .\-]*$")
+    email: EmailStr | None = None
+
+
+class OrganizationOut(BaseModel):
+    id: str
+    kind: str
+    name: str
+    province: str
+    district: str
+    commune: str
+    street: str
+    address: str
+    contact_name: str
+    phone: str
+    email: str
+    is_demo: bool
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100, examples=["packing-station laptop"])
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="Shown once. Send as `Authorization: Bearer <token>`.")
+    prefix: str
+    organization: str
+    role: str
+    name: str
+    created_at: datetime

@@ -1,0 +1,1 @@
+"""Products, batches, origin events and the signed records behind them."""

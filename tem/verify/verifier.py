@@ -1,0 +1,261 @@
+"""Verdicts for label tokens and for the batch records and events behind them.
+
+Every function here is pure: callers pass the parsed inputs and ``now`` (Unix
+seconds). Steps are numbered in comments and the code follows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from tem.crypto import cose
+from tem.crypto.keys import KeyId
+from tem.crypto.statements import (
+    Statement,
+    StatementError,
+    StatementType,
+    Token,
+    TokenError,
+    digest,
+    parse_statement,
+    parse_token,
+)
+from tem.verify.trust import EndorsedKey, TrustStore, public_key_of
+
+# How far in the future an issue time may lie before we call it forged (clock skew).
+CLOCK_SKEW_SECONDS = 300
+
+
+class Verdict(StrEnum):
+    """The top-level answer about a code."""
+
+    GENUINE = "genuine"
+    INVALID = "invalid"
+    REVOKED = "revoked"
+    UNKNOWN_KEY = "unknown_key"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A machine-readable ``code`` and a sentence a person can act on."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TokenResult:
+    """The outcome of verifying a token. ``signer`` is set whenever the signature verified."""
+
+    verdict: Verdict
+    reasons: tuple[Reason, ...]
+    token: Token | None = None
+    signer: EndorsedKey | None = None
+
+
+def _signer_for(statement: Statement, trust: TrustStore) -> EndorsedKey | None:
+    for candidate in trust.candidates(statement.kid):
+        try:
+            cose.verify_signature(statement.envelope, public_key_of(candidate))
+        except cose.CoseError:
+            continue
+        return candidate
+    return None
+
+
+def _check_key_use(
+    signer: EndorsedKey, issued_at: int, trust: TrustStore, now: int, what: str
+) -> tuple[Verdict, Reason] | None:
+    """Signing window, verification window, revocation. None means the use is fine."""
+    if issued_at > now + CLOCK_SKEW_SECONDS:
+        return Verdict.INVALID, Reason("issued_in_future", f"The {what} claims to be signed in the future.")
+    if not signer.sign_from <= issued_at <= signer.sign_until:
+        return Verdict.INVALID, Reason(
+            "outside_signing_window",
+            f"The {what} was signed at a time its key was not allowed to sign.",
+        )
+    if now > signer.verify_until:
+        return Verdict.INVALID, Reason(
+            "verification_window_ended",
+            f"The key that signed this {what} is no longer accepted (its verification window ended).",
+        )
+    revocation = trust.revoked_at(signer.kid)
+    if revocation is not None and revocation.revoked_at <= issued_at:
+        return Verdict.REVOKED, Reason(
+            "key_revoked",
+            f"The key that signed this {what} was revoked by {revocation.authority.name} "
+            f"before it was signed: {revocation.reason}",
+        )
+    return None
+
+
+def verify_token(text: str, trust: TrustStore, now: int) -> TokenResult:
+    """Verify a label token offline against ``trust`` at time ``now``.
+
+    Never raises for bad input: every failure is a verdict with reasons.
+    """
+    # 1. Parse: Base32, length bounds, the COSE_Sign1 envelope and the label layout.
+    try:
+        token = parse_token(text)
+    except TokenError as exc:
+        return TokenResult(Verdict.INVALID, (Reason("malformed_token", exc.message),))
+    # 2. Find the endorsed keys whose id the token names.
+    if not trust.candidates(token.kid):
+        return TokenResult(
+            Verdict.UNKNOWN_KEY,
+            (Reason("unknown_key", "The code was signed by a key no trusted authority has endorsed."),),
+            token,
+        )
+    # 3. The signature must verify under one of them.
+    signer = _signer_for(token.statement, trust)
+    if signer is None:
+        return TokenResult(
+            Verdict.INVALID,
+            (Reason("bad_signature", "The signature does not match: the code was altered or forged."),),
+            token,
+        )
+    # 4. The key must have been allowed to sign then, still be accepted now, and not revoked.
+    problem = _check_key_use(signer, token.issued_at, trust, now, "code")
+    if problem is not None:
+        verdict, reason = problem
+        return TokenResult(verdict, (reason,), token, signer)
+    return TokenResult(Verdict.GENUINE, (), token, signer)
+
+
+class RecordStatus(StrEnum):
+    """Status of one stored statement (batch record or event)."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    TAMPERED = "tampered"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    """The check of one stored statement; ``claims`` are the signed ones when they verified."""
+
+    status: RecordStatus
+    reasons: tuple[Reason, ...]
+    claims: Mapping[Any, Any] | None = None
+    signer: EndorsedKey | None = None
+
+
+@dataclass(frozen=True)
+class HistoryCheck:
+    """The batch record and every event, each with its own status, plus chain findings."""
+
+    batch: RecordCheck
+    events: tuple[RecordCheck, ...]
+    chain_reasons: tuple[Reason, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.batch.status is RecordStatus.VALID
+            and all(e.status is RecordStatus.VALID for e in self.events)
+            and not self.chain_reasons
+        )
+
+
+def verify_record(
+    raw: bytes,
+    expected_type: StatementType,
+    stored_claims: Mapping[Any, Any],
+    trust: TrustStore,
+    now: int,
+    *,
+    org_id: str,
+    what: str,
+) -> RecordCheck:
+    """Verify one stored statement and compare it with what the database now says.
+
+    ``stored_claims`` is the payload rebuilt from the database columns: if it
+    differs from the signed payload, someone changed the row after signing.
+    """
+    # 1. Parse the stored statement.
+    try:
+        statement = parse_statement(raw, expected_type)
+    except StatementError as exc:
+        return RecordCheck(RecordStatus.INVALID, (Reason("malformed_record", f"The stored {what} is damaged: {exc.message}"),))
+    # 2. Its signature must verify under an endorsed key of the same organization.
+    signer = _signer_for(statement, trust)
+    if signer is None or signer.org_id != org_id:
+        return RecordCheck(
+            RecordStatus.TAMPERED,
+            (Reason("record_signature_invalid", f"The stored {what} no longer matches its signature."),),
+        )
+    # 3. The key must have been allowed to sign it.
+    issued_at = statement.claims.get("iat")
+    if not isinstance(issued_at, int):
+        return RecordCheck(RecordStatus.INVALID, (Reason("malformed_record", f"The stored {what} has no signing time."),))
+    problem = _check_key_use(signer, issued_at, trust, now, what)
+    if problem is not None:
+        verdict, reason = problem
+        status = RecordStatus.REVOKED if verdict is Verdict.REVOKED else RecordStatus.INVALID
+        return RecordCheck(status, (reason,), statement.claims, signer)
+    # 4. The database row must still say what was signed.
+    if dict(statement.claims) != dict(stored_claims):
+        changed = sorted(
+            str(k) for k in set(statement.claims) | set(stored_claims)
+            if statement.claims.get(k) != stored_claims.get(k)
+        )
+        return RecordCheck(
+            RecordStatus.TAMPERED,
+            (Reason(
+                "record_mismatch",
+                f"The stored {what} no longer matches its signature (changed: {', '.join(changed)}).",
+            ),),
+            statement.claims,
+            signer,
+        )
+    return RecordCheck(RecordStatus.VALID, (), statement.claims, signer)
+
+
+def verify_history(
+    batch_raw: bytes,
+    batch_claims: Mapping[Any, Any],
+    events: Sequence[tuple[bytes, Mapping[Any, Any]]],
+    trust: TrustStore,
+    now: int,
+    *,
+    org_id: str,
+) -> HistoryCheck:
+    """Verify a batch record and its hash-chained events (in stored order).
+
+    Each event's ``prev`` must be the SHA-256 of the previous event's statement
+    bytes (the batch record's for the first), and ``seq`` must count 0, 1, 2...
+    so a deleted, inserted or reordered event breaks the chain.
+    """
+    # 1. The batch record.
+    batch = verify_record(batch_raw, StatementType.BATCH, batch_claims, trust, now, org_id=org_id, what="batch record")
+    # 2. Each event on its own.
+    checks = tuple(
+        verify_record(raw, StatementType.EVENT, claims, trust, now, org_id=org_id, what=f"event {i + 1}")
+        for i, (raw, claims) in enumerate(events)
+    )
+    # 3. The chain, over the signed bytes: sequence numbers and hash links.
+    chain: list[Reason] = []
+    previous = batch_raw
+    batch_id = batch.claims.get("batch") if batch.claims else None
+    for index, ((raw, _), check) in enumerate(zip(events, checks, strict=True)):
+        claims = check.claims
+        if claims is None:
+            chain.append(Reason("chain_unverifiable", f"Event {index + 1} cannot be read, so the chain cannot be checked past it."))
+            break
+        if claims.get("seq") != index:
+            chain.append(Reason("chain_gap", f"Event {index + 1} is out of sequence: an event before it was removed or reordered."))
+        if claims.get("prev") != digest(previous):
+            chain.append(Reason("chain_broken", f"Event {index + 1} does not follow the record before it: the history was altered."))
+        if batch_id is not None and claims.get("batch") != batch_id:
+            chain.append(Reason("chain_foreign_event", f"Event {index + 1} belongs to another batch."))
+        previous = raw
+    return HistoryCheck(batch, checks, tuple(chain))
+
+
+def describe_key(kid: KeyId) -> str:
+    """Key ids as people see them: lower-case hex."""
+    return bytes(kid).hex()
