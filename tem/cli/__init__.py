@@ -1,0 +1,1 @@
+"""The ``tem`` command line (Typer)."""

@@ -1,0 +1,62 @@
+"""/api/v1/organizations: the authority registers cooperatives and inspectors and mints tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from tem.models import Role
+from tem.orgs import service
+from tem.orgs.schemas import OrganizationCreate, OrganizationOut, TokenCreate, TokenOut
+from tem.web.deps import CurrentPrincipal, DbSession
+
+router = APIRouter(prefix="/organizations", tags=["organizations"])
+
+
+@router.post("", status_code=201, response_model=OrganizationOut)
+def create_organization(body: OrganizationCreate, session: DbSession, principal: CurrentPrincipal) -> Any:
+    """Register a cooperative or an inspector organization (authority only)."""
+    principal.require(Role.AUTHORITY)
+    fields = body.model_dump(exclude={"kind", "name", "email"})
+    org = service.create_organization(
+        session, kind=Role(body.kind), name=body.name, email=str(body.email or ""), **fields
+    )
+    return service.organization_out(org)
+
+
+@router.get("", response_model=list[OrganizationOut])
+def list_organizations(session: DbSession, principal: CurrentPrincipal) -> Any:
+    """All organizations (authority), or just your own."""
+    if principal.role is Role.AUTHORITY:
+        return [service.organization_out(o) for o in service.list_organizations(session)]
+    return [service.organization_out(principal.organization)]
+
+
+@router.get("/me", response_model=OrganizationOut)
+def whoami(principal: CurrentPrincipal) -> Any:
+    """The organization your token belongs to."""
+    return service.organization_out(principal.organization)
+
+
+@router.get("/{org_id}", response_model=OrganizationOut)
+def get_organization(org_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+    if principal.role is not Role.AUTHORITY and org_id != principal.organization.public_id:
+        org_id = ""  # others' organizations are simply not found
+    return service.organization_out(service.get_organization(session, org_id))
+
+
+@router.post("/{org_id}/tokens", status_code=201, response_model=TokenOut)
+def create_token(org_id: str, body: TokenCreate, session: DbSession, principal: CurrentPrincipal) -> Any:
+    """Mint an API token for an organization (authority only). The secret is shown once."""
+    principal.require(Role.AUTHORITY)
+    org = service.get_organization(session, org_id)
+    row, secret = service.create_token(session, org, body.name)
+    return {
+        "token": secret,
+        "prefix": row.prefix,
+        "organization": org.public_id,
+        "role": row.role.value,
+        "name": row.name,
+        "created_at": row.created_at,
+    }

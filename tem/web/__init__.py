@@ -1,0 +1,1 @@
+"""HTTP: the FastAPI app factory, API routers, public pages and error mapping."""

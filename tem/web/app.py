@@ -1,0 +1,44 @@
+"""The app factory: ``create_app(settings)`` wires settings, database, key store and routers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from tem import __version__
+from tem.config import Settings
+from tem.db import make_engine, session_factory
+from tem.keys.endpoints import router as keys_router
+from tem.keys.store import KeyStore
+from tem.labels.endpoints import router as labels_router
+from tem.orgs.endpoints import router as orgs_router
+from tem.trace.endpoints import router as trace_router
+from tem.web import errors, public
+from tem.web.state import AppState
+
+DESCRIPTION = """
+Signed traceability records and QR labels for OCOP cooperatives.
+
+Authenticate with `Authorization: Bearer <token>`; each token belongs to one
+organization and one role (authority, cooperative, inspector). Errors are JSON:
+`{"error": code, "message": text, "errors": [{"field", "message"}]}`.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the ASGI app. The schema must already be migrated (``tem init``)."""
+    engine = make_engine(settings)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        store=KeyStore(settings.keys_dir, settings.passphrase()),
+    )
+    app = FastAPI(title="Tem", version=__version__, description=DESCRIPTION, openapi_url="/api/v1/openapi.json")
+    app.state.tem = state
+    api = APIRouter(prefix="/api/v1")
+    for router in (public.api, orgs_router, keys_router, trace_router, labels_router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(public.site)
+    errors.install(app)
+    return app

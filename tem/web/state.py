@@ -1,0 +1,48 @@
+"""What one running app holds: settings, engine, session factory, key store, trust cache."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tem.config import Settings
+from tem.keys import service as keys
+from tem.keys.store import KeyStore
+from tem.models import Endorsement, Revocation, SigningKey
+from tem.verify.trust import TrustStore
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: KeyStore
+    _trust: tuple[tuple[int, int, int, int], TrustStore] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def trust(self, session: Session) -> TrustStore:
+        """The trust store, rebuilt only when keys, endorsements or revocations changed.
+
+        One cheap aggregate query per call keeps every worker in step with the
+        database, so a revocation made through one worker is honoured by all.
+        """
+        stamp_row = session.execute(
+            select(
+                select(func.coalesce(func.max(SigningKey.id), 0)).scalar_subquery(),
+                select(func.coalesce(func.max(Endorsement.id), 0)).scalar_subquery(),
+                select(func.coalesce(func.max(Revocation.id), 0)).scalar_subquery(),
+                select(func.count(Revocation.id)).scalar_subquery(),
+            )
+        ).one()
+        stamp = (int(stamp_row[0]), int(stamp_row[1]), int(stamp_row[2]), int(stamp_row[3]))
+        cached = self._trust
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        with self._lock:
+            store = keys.trust_store(session)
+            self._trust = (stamp, store)
+            return store
