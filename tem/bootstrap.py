@@ -32,10 +32,14 @@ def prepare_data_dir(settings: Settings) -> None:
 
 
 def existing_authority(session: Session) -> Organization | None:
-    return session.scalars(select(Organization).where(Organization.kind == Role.AUTHORITY).order_by(Organization.id)).first()
+    return session.scalars(
+        select(Organization).where(Organization.kind == Role.AUTHORITY).order_by(Organization.id)
+    ).first()
 
 
-def init(settings: Settings, *, authority_name: str, province: str = "", is_demo: bool = False) -> InitResult:
+def init(
+    settings: Settings, *, authority_name: str, province: str = "", is_demo: bool = False
+) -> InitResult:
     """Create (or bring up to date) a data directory. Safe to run twice: nothing is duplicated."""
     store = KeyStore(settings.keys_dir, settings.passphrase())
     prepare_data_dir(settings)
@@ -47,7 +51,11 @@ def init(settings: Settings, *, authority_name: str, province: str = "", is_demo
             token = None
             if authority is None:
                 authority = orgs.create_organization(
-                    session, kind=Role.AUTHORITY, name=authority_name, province=province, is_demo=is_demo
+                    session,
+                    kind=Role.AUTHORITY,
+                    name=authority_name,
+                    province=province,
+                    is_demo=is_demo,
                 )
                 keys.create_root_key(session, store, authority)
                 _, token = orgs.create_token(session, authority, "created by tem init")

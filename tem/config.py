@@ -14,7 +14,7 @@ from tem.errors import ConfigurationError
 # Characters of the QR alphanumeric mode (ISO/IEC 18004 §7.4.4), minus space.
 _QR_ALNUM_URL = re.compile(r"HTTPS?://[0-9A-Z$%*+\-./:]+")
 
-DEMO_PASSPHRASE_FILE = "demo-passphrase.txt"
+DEMO_PASSPHRASE_FILE = "demo-passphrase.txt"  # noqa: S105 - a file name, not a secret
 
 
 class Settings(BaseSettings):
@@ -22,11 +22,21 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TEM_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("./tem-data"), description="Where keys, the SQLite database and labels live.")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in the data dir.")
-    key_passphrase: str | None = Field(default=None, repr=False, description="Encrypts private keys at rest.")
-    public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL printed in QR codes.")
-    demo: bool = Field(default=False, description="Demo mode: generate a passphrase if none is given.")
+    data_dir: Path = Field(
+        default=Path("./tem-data"), description="Where keys, the SQLite database and labels live."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite in the data dir."
+    )
+    key_passphrase: str | None = Field(
+        default=None, repr=False, description="Encrypts private keys at rest."
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL printed in QR codes."
+    )
+    demo: bool = Field(
+        default=False, description="Demo mode: generate a passphrase if none is given."
+    )
     trusted_proxies: bool = False
 
     @field_validator("public_url")
@@ -39,7 +49,9 @@ class Settings(BaseSettings):
                 "(no query string, no underscore), so that a QR code holds it in alphanumeric mode"
             )
         if len(url) > 40:
-            raise ValueError("TEM_PUBLIC_URL must be at most 40 characters so labels fit QR version 8")
+            raise ValueError(
+                "TEM_PUBLIC_URL must be at most 40 characters so labels fit QR version 8"
+            )
         return value.rstrip("/")
 
     @cached_property

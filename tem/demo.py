@@ -96,26 +96,101 @@ PRODUCTS = [
 
 
 def _tea_events(day: date) -> list[EventCreate]:
-    hill = Place(name="Đồi chè cổ thụ Pang Cáng", address="Xã Suối Giàng, huyện Văn Chấn, tỉnh Yên Bái", lat=Decimal("21.6236"), lon=Decimal("104.5571"))
-    workshop = Place(name="Xưởng sao chè HTX Suối Giàng", address="Thôn Pang Cáng, xã Suối Giàng, Văn Chấn, Yên Bái")
+    hill = Place(
+        name="Đồi chè cổ thụ Pang Cáng",
+        address="Xã Suối Giàng, huyện Văn Chấn, tỉnh Yên Bái",
+        lat=Decimal("21.6236"),
+        lon=Decimal("104.5571"),
+    )
+    workshop = Place(
+        name="Xưởng sao chè HTX Suối Giàng",
+        address="Thôn Pang Cáng, xã Suối Giàng, Văn Chấn, Yên Bái",
+    )
     return [
-        EventCreate(type=EventType.HARVESTING, time=_at(day, 6, 30), place=hill, actor="Tổ hái chè thôn Pang Cáng", notes="Hái một tôm hai lá, sương sớm."),
-        EventCreate(type=EventType.CUSTOM, type_label="Làm héo", time=_at(day, 10), place=workshop, actor="Sùng A Tủa", notes="Héo tự nhiên 4 giờ."),
-        EventCreate(type=EventType.PROCESSING, time=_at(day, 15), place=workshop, actor="Sùng A Tủa", notes="Sao chè bằng chảo gang, củi."),
-        EventCreate(type=EventType.INSPECTING, time=_at(day + timedelta(days=2), 9), place=workshop, actor="Cán bộ khuyến nông xã (mẫu)", notes="Kiểm tra cảm quan đạt."),
-        EventCreate(type=EventType.PACKING, time=_at(day + timedelta(days=3), 8), place=workshop, actor="Tổ đóng gói HTX", notes="Túi 200 g, hút chân không."),
-        EventCreate(type=EventType.SHIPPING, time=_at(day + timedelta(days=5), 7), place=Place(name="Bến xe Nghĩa Lộ", address="Thị xã Nghĩa Lộ, Yên Bái"), actor="Nhà xe Suối Giàng", notes="Gửi đi Hà Nội."),
-        EventCreate(type=EventType.RECEIVING, time=_at(day + timedelta(days=5), 16), place=Place(name="Cửa hàng OCOP Yên Bái tại Hà Nội", address="Quận Cầu Giấy, Hà Nội"), actor="Cửa hàng OCOP Yên Bái (mẫu)"),
+        EventCreate(
+            type=EventType.HARVESTING,
+            time=_at(day, 6, 30),
+            place=hill,
+            actor="Tổ hái chè thôn Pang Cáng",
+            notes="Hái một tôm hai lá, sương sớm.",
+        ),
+        EventCreate(
+            type=EventType.CUSTOM,
+            type_label="Làm héo",
+            time=_at(day, 10),
+            place=workshop,
+            actor="Sùng A Tủa",
+            notes="Héo tự nhiên 4 giờ.",
+        ),
+        EventCreate(
+            type=EventType.PROCESSING,
+            time=_at(day, 15),
+            place=workshop,
+            actor="Sùng A Tủa",
+            notes="Sao chè bằng chảo gang, củi.",
+        ),
+        EventCreate(
+            type=EventType.INSPECTING,
+            time=_at(day + timedelta(days=2), 9),
+            place=workshop,
+            actor="Cán bộ khuyến nông xã (mẫu)",
+            notes="Kiểm tra cảm quan đạt.",
+        ),
+        EventCreate(
+            type=EventType.PACKING,
+            time=_at(day + timedelta(days=3), 8),
+            place=workshop,
+            actor="Tổ đóng gói HTX",
+            notes="Túi 200 g, hút chân không.",
+        ),
+        EventCreate(
+            type=EventType.SHIPPING,
+            time=_at(day + timedelta(days=5), 7),
+            place=Place(name="Bến xe Nghĩa Lộ", address="Thị xã Nghĩa Lộ, Yên Bái"),
+            actor="Nhà xe Suối Giàng",
+            notes="Gửi đi Hà Nội.",
+        ),
+        EventCreate(
+            type=EventType.RECEIVING,
+            time=_at(day + timedelta(days=5), 16),
+            place=Place(name="Cửa hàng OCOP Yên Bái tại Hà Nội", address="Quận Cầu Giấy, Hà Nội"),
+            actor="Cửa hàng OCOP Yên Bái (mẫu)",
+        ),
     ]
 
 
 def _cinnamon_events(day: date) -> list[EventCreate]:
-    forest = Place(name="Rừng quế Khe Mạ", address="Xã Đại Sơn, huyện Văn Yên, tỉnh Yên Bái", lat=Decimal("21.8841"), lon=Decimal("104.5322"))
-    still = Place(name="Lò chưng cất HTX Văn Yên", address="Thôn Khe Mạ, xã Đại Sơn, Văn Yên, Yên Bái")
+    forest = Place(
+        name="Rừng quế Khe Mạ",
+        address="Xã Đại Sơn, huyện Văn Yên, tỉnh Yên Bái",
+        lat=Decimal("21.8841"),
+        lon=Decimal("104.5322"),
+    )
+    still = Place(
+        name="Lò chưng cất HTX Văn Yên", address="Thôn Khe Mạ, xã Đại Sơn, Văn Yên, Yên Bái"
+    )
     return [
-        EventCreate(type=EventType.HARVESTING, time=_at(day, 7), place=forest, actor="Tổ thu hái lá quế", notes="Lá quế tỉa cành."),
-        EventCreate(type=EventType.PROCESSING, time=_at(day + timedelta(days=1), 8), place=still, actor="Hoàng Thị Lan", notes="Chưng cất hơi nước 8 giờ."),
-        EventCreate(type=EventType.PACKING, time=_at(day + timedelta(days=4), 9), place=still, actor="Tổ đóng chai HTX", notes="Chai thủy tinh 10 ml."),
+        EventCreate(
+            type=EventType.HARVESTING,
+            time=_at(day, 7),
+            place=forest,
+            actor="Tổ thu hái lá quế",
+            notes="Lá quế tỉa cành.",
+        ),
+        EventCreate(
+            type=EventType.PROCESSING,
+            time=_at(day + timedelta(days=1), 8),
+            place=still,
+            actor="Hoàng Thị Lan",
+            notes="Chưng cất hơi nước 8 giờ.",
+        ),
+        EventCreate(
+            type=EventType.PACKING,
+            time=_at(day + timedelta(days=4), 9),
+            place=still,
+            actor="Tổ đóng chai HTX",
+            notes="Chai thủy tinh 10 ml.",
+        ),
     ]
 
 
@@ -123,7 +198,12 @@ def build_demo(settings: Settings, *, progress: Callable[[str], None] | None = N
     """Fill a fresh data directory with demo data and write its labels. Returns what to print."""
     step = progress or (lambda _message: None)
     result = DemoResult()
-    setup = init(settings, authority_name=DEMO_MARK + "Hội đồng OCOP tỉnh Yên Bái (mẫu)", province="Yên Bái", is_demo=True)
+    setup = init(
+        settings,
+        authority_name=DEMO_MARK + "Hội đồng OCOP tỉnh Yên Bái (mẫu)",
+        province="Yên Bái",
+        is_demo=True,
+    )
     if setup.token:
         result.tokens["authority"] = setup.token
     step("authority and root key")
@@ -133,12 +213,24 @@ def build_demo(settings: Settings, *, progress: Callable[[str], None] | None = N
     try:
         with unit_of_work(session_factory(engine)) as session:
             authority = orgs.get_organization(session, setup.authority_id)
-            inspector = orgs.create_organization(session, kind=Role.INSPECTOR, name=DEMO_MARK + "Đội QLTT số 1 Yên Bái (mẫu)", province="Yên Bái", is_demo=True)
+            inspector = orgs.create_organization(
+                session,
+                kind=Role.INSPECTOR,
+                name=DEMO_MARK + "Đội QLTT số 1 Yên Bái (mẫu)",
+                province="Yên Bái",
+                is_demo=True,
+            )
             _, result.tokens["inspector"] = orgs.create_token(session, inspector, "demo")
             plans = [(PRODUCTS[0], _tea_events, "ST"), (PRODUCTS[1], _cinnamon_events, "QVY")]
-            for index, (coop_fields, (product_data, events_for, prefix)) in enumerate(zip(COOPERATIVES, plans, strict=True)):
-                coop = orgs.create_organization(session, kind=Role.COOPERATIVE, is_demo=True, **coop_fields)
-                _, result.tokens[f"cooperative {index + 1}"] = orgs.create_token(session, coop, "demo")
+            for index, (coop_fields, (product_data, events_for, prefix)) in enumerate(
+                zip(COOPERATIVES, plans, strict=True)
+            ):
+                coop = orgs.create_organization(
+                    session, kind=Role.COOPERATIVE, is_demo=True, **coop_fields
+                )
+                _, result.tokens[f"cooperative {index + 1}"] = orgs.create_token(
+                    session, coop, "demo"
+                )
                 windows = keys.Windows.from_days(datetime.now(UTC), 365, 3650)
                 keys.create_endorsed_key(session, store, authority, coop, windows)
                 step(f"cooperative {coop.name} and its endorsed key")
@@ -156,7 +248,8 @@ def build_demo(settings: Settings, *, progress: Callable[[str], None] | None = N
                             quantity=Decimal(300 + 150 * n),
                             unit="túi 200 g" if prefix == "ST" else "chai 10 ml",
                             production_date=produced,
-                            expiry_date=produced + timedelta(days=product_data.shelf_life_days or 365),
+                            expiry_date=produced
+                            + timedelta(days=product_data.shelf_life_days or 365),
                             origin=events_for(produced)[0].place,
                         ),
                     )
@@ -169,7 +262,9 @@ def build_demo(settings: Settings, *, progress: Callable[[str], None] | None = N
                         path.write_bytes(data)
                         result.files.append(str(path))
                     result.urls.append((product.name, batch.lot_code, content.url))
-                    step(f"batch {batch.lot_code}: record, {len(events_for(produced))} events, labels")
+                    step(
+                        f"batch {batch.lot_code}: record, {len(events_for(produced))} events, labels"
+                    )
     finally:
         engine.dispose()
     tokens_file = settings.data_dir / "demo-tokens.txt"

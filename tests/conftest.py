@@ -65,7 +65,9 @@ def settings(tmp_path: Path, _template: str) -> Iterator[Settings]:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_template}"'))
         url = base.set(database=name).render_as_string(hide_password=False)
-        yield Settings(data_dir=data_dir, database_url=url, key_passphrase=PASSPHRASE, public_url=PUBLIC_URL)
+        yield Settings(
+            data_dir=data_dir, database_url=url, key_passphrase=PASSPHRASE, public_url=PUBLIC_URL
+        )
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -113,7 +115,13 @@ COOP_A = {
     "commune": "Suối Giàng",
     "phone": "0216 123 456",
 }
-COOP_B = {**COOP_A, "name": "HTX Mật ong Mèo Vạc", "province": "Hà Giang", "district": "Mèo Vạc", "commune": "Pả Vi"}
+COOP_B = {
+    **COOP_A,
+    "name": "HTX Mật ong Mèo Vạc",
+    "province": "Hà Giang",
+    "district": "Mèo Vạc",
+    "commune": "Pả Vi",
+}
 
 PRODUCT = {
     "name": "Chè Shan Tuyết cổ thụ",
@@ -142,7 +150,12 @@ def batch_body(product_id: str, lot: str = "ST-2026-01") -> dict[str, object]:
         "unit": "túi 200 g",
         "production_date": "2026-03-01",
         "expiry_date": "2027-09-01",
-        "origin": {"name": "Đồi chè Pang Cáng", "address": "Suối Giàng, Văn Chấn, Yên Bái", "lat": 21.6236, "lon": 104.5571},
+        "origin": {
+            "name": "Đồi chè Pang Cáng",
+            "address": "Suối Giàng, Văn Chấn, Yên Bái",
+            "lat": 21.6236,
+            "lon": 104.5571,
+        },
     }
 
 
@@ -176,7 +189,9 @@ def world(settings: Settings, client: TestClient) -> World:
         created = client.post("/api/v1/organizations", json=body, headers=root)
         assert created.status_code == 201, created.text
         org_id = created.json()["id"]
-        token = client.post(f"/api/v1/organizations/{org_id}/tokens", json={"name": "test"}, headers=root)
+        token = client.post(
+            f"/api/v1/organizations/{org_id}/tokens", json={"name": "test"}, headers=root
+        )
         assert token.status_code == 201, token.text
         return org_id, token.json()["token"]
 
@@ -186,4 +201,15 @@ def world(settings: Settings, client: TestClient) -> World:
     for coop in (a, b):
         key = client.post(f"/api/v1/organizations/{coop}/keys", json={}, headers=root)
         assert key.status_code == 201, key.text
-    return World(client, settings, setup.authority_id, setup.token, a, a_token, b, b_token, inspector, inspector_token)
+    return World(
+        client,
+        settings,
+        setup.authority_id,
+        setup.token,
+        a,
+        a_token,
+        b,
+        b_token,
+        inspector,
+        inspector_token,
+    )

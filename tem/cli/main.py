@@ -30,7 +30,10 @@ from tem.db import make_engine, session_factory, unit_of_work
 from tem.keys.store import KeyStore
 from tem.models import Role
 
-app = typer.Typer(help="Tem: signed traceability records and QR labels for OCOP cooperatives.", no_args_is_help=True)
+app = typer.Typer(
+    help="Tem: signed traceability records and QR labels for OCOP cooperatives.",
+    no_args_is_help=True,
+)
 org_app = typer.Typer(help="Organizations (authority only).", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 key_app = typer.Typer(help="Signing keys: create and endorse, list, revoke.", no_args_is_help=True)
@@ -74,7 +77,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def exit_code_for(exc: errors.TemError) -> int:
     for cls in type(exc).__mro__:
         if cls in EXIT_CODES:
-            return EXIT_CODES[cls]  # type: ignore[index]
+            return EXIT_CODES[cls]
     return 2
 
 
@@ -82,7 +85,12 @@ def settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        fail("; ".join(f"TEM_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()), 6)
+        fail(
+            "; ".join(
+                f"TEM_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+            ),
+            6,
+        )
 
 
 def validated(model: type[M], data: dict[str, Any]) -> M:
@@ -90,7 +98,9 @@ def validated(model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()]
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+        ]
         fail("some values are not valid:\n" + "\n".join(lines))
 
 
@@ -130,7 +140,9 @@ def _require_initialized(engine: Engine, s: Settings) -> None:
     from sqlalchemy import inspect
 
     if not inspect(engine).has_table("alembic_version"):
-        raise errors.ConfigurationError(f"no Tem database at {s.resolved_database_url.split('@')[-1]}; run `tem init` first")
+        raise errors.ConfigurationError(
+            f"no Tem database at {s.resolved_database_url.split('@')[-1]}; run `tem init` first"
+        )
 
 
 def _principal(session: Session, org_id: str) -> Any:
@@ -153,7 +165,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 @app.command()
 def init(
-    authority_name: Annotated[str, typer.Option(help="Name of the authority that holds the root key.")] = "OCOP authority",
+    authority_name: Annotated[
+        str, typer.Option(help="Name of the authority that holds the root key.")
+    ] = "OCOP authority",
     province: Annotated[str, typer.Option(help="The authority's province.")] = "",
 ) -> None:
     """Create the data directory, database schema, authority and its root key (safe to repeat)."""
@@ -163,7 +177,9 @@ def init(
     with handled():
         result = do_init(s, authority_name=authority_name, province=province)
     out.print(f"Data directory: {s.data_dir.resolve()}")
-    out.print(f"Authority: {result.authority_name} (id {result.authority_id}), root key {result.root_key_id}")
+    out.print(
+        f"Authority: {result.authority_name} (id {result.authority_id}), root key {result.root_key_id}"
+    )
     if result.token:
         out.print("Authority API token (shown once, keep it safe):")
         out.print(result.token, highlight=False, soft_wrap=True)
@@ -185,12 +201,21 @@ def serve(
         ctx.engine  # noqa: B018 - fail now, with a clear message, if `tem init` was not run
         ctx.settings.passphrase()
     out.print(f"Tem at http://{host}:{port}  (API docs: /docs)")
-    uvicorn.run("tem.web.asgi:app", host=host, port=port, workers=workers, log_level="info", proxy_headers=True)
+    uvicorn.run(
+        "tem.web.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
 
 
 @app.command()
 def demo(
-    reset: Annotated[bool, typer.Option(help="Delete an earlier demo data directory first.")] = False,
+    reset: Annotated[
+        bool, typer.Option(help="Delete an earlier demo data directory first.")
+    ] = False,
 ) -> None:
     """Fill a fresh data directory with clearly marked sample data and write its labels."""
     import os
@@ -205,10 +230,18 @@ def demo(
         if reset and marker.exists() and s.database_url is None:
             shutil.rmtree(s.data_dir)
         elif reset:
-            fail(f"{s.data_dir} is not a demo data directory (or uses an external database); not deleting it", 4)
+            fail(
+                f"{s.data_dir} is not a demo data directory (or uses an external database); not deleting it",
+                4,
+            )
         else:
             fail(f"{s.data_dir} is not empty; use a fresh TEM_DATA_DIR or `tem demo --reset`", 4)
-    with handled(), Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
+    with (
+        handled(),
+        Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
+        ) as bar,
+    ):
         task = bar.add_task("building the demo", total=None)
         result = build_demo(s, progress=lambda msg: bar.update(task, description=msg))
     out.print("[bold]Tem demo[/] — sample data, clearly marked [DEMO]; not real cooperatives.\n")
@@ -244,7 +277,9 @@ def _decode_image(path: Path) -> str:
 @app.command()
 def verify(
     code: Annotated[str | None, typer.Argument(help="The scanned URL or the bare token.")] = None,
-    image: Annotated[Path | None, typer.Option("--image", help="A photo or scan of a label to decode first.")] = None,
+    image: Annotated[
+        Path | None, typer.Option("--image", help="A photo or scan of a label to decode first.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify a label offline against the trust anchors in the data directory. Exit 0 only if genuine."""
@@ -257,7 +292,12 @@ def verify(
     text = _decode_image(image) if image is not None else str(code)
     ctx = Context()
     with handled(), ctx.session() as session:
-        state = AppState(ctx.settings, ctx.engine, session_factory(ctx.engine), KeyStore(ctx.settings.keys_dir, b""))
+        state = AppState(
+            ctx.settings,
+            ctx.engine,
+            session_factory(ctx.engine),
+            KeyStore(ctx.settings.keys_dir, b""),
+        )
         report = report_json(verify_report(session, token_from_url(text), state.trust(session)))
     if as_json:
         _print_json(report)
@@ -275,16 +315,22 @@ def _print_report(report: dict[str, Any]) -> None:
         out.print(f"  - {reason['message']} [dim]({reason['code']})[/]", highlight=False)
     signer = report.get("signer")
     if signer:
-        out.print(f"Signed by {signer['name']} (key {signer['key_id']}), endorsed by {signer['endorsed_by']['name']}")
+        out.print(
+            f"Signed by {signer['name']} (key {signer['key_id']}), endorsed by {signer['endorsed_by']['name']}"
+        )
     product, batch = report.get("product"), report.get("batch")
     if product and batch:
         ocop = product.get("ocop")
         stars = f", OCOP {ocop['stars']}★" if ocop else ""
-        out.print(f"{product['name']}{stars} — lot {batch['lot_code']}, made {batch['production_date']}, best before {batch['expiry_date']}")
+        out.print(
+            f"{product['name']}{stars} — lot {batch['lot_code']}, made {batch['production_date']}, best before {batch['expiry_date']}"
+        )
     for entry in report.get("history", []):
         mark = "✓" if entry["status"] == "valid" else "✗"
         what = entry.get("type_label") or entry.get("type") or "?"
-        out.print(f"  {mark} {entry['trace_code']} {what} {entry.get('time', '')} {((entry.get('place') or {}).get('name') or '')}")
+        out.print(
+            f"  {mark} {entry['trace_code']} {what} {entry.get('time', '')} {((entry.get('place') or {}).get('name') or '')}"
+        )
 
 
 # --- organizations and tokens ----------------------------------------------------------
@@ -307,11 +353,26 @@ def org_create(
     from tem.orgs import service
     from tem.orgs.schemas import OrganizationCreate
 
-    body = validated(OrganizationCreate, dict(kind=kind, name=name, province=province, district=district, commune=commune, street=street, contact_name=contact_name, phone=phone, email=email))
+    body = validated(
+        OrganizationCreate,
+        {
+            "kind": kind,
+            "name": name,
+            "province": province,
+            "district": district,
+            "commune": commune,
+            "street": street,
+            "contact_name": contact_name,
+            "phone": phone,
+            "email": email,
+        },
+    )
     ctx = Context()
     with handled(), ctx.session() as session:
         fields = body.model_dump(exclude={"kind", "name", "email"})
-        org = service.create_organization(session, kind=Role(body.kind), name=body.name, email=str(body.email or ""), **fields)
+        org = service.create_organization(
+            session, kind=Role(body.kind), name=body.name, email=str(body.email or ""), **fields
+        )
         data = service.organization_out(org)
     _print_json(data) if as_json else out.print(f"{data['kind']} {data['name']}: id {data['id']}")
 
@@ -334,7 +395,9 @@ def org_list(as_json: JsonOpt = False) -> None:
 
 
 @token_app.command("create")
-def token_create(org: OrgOpt, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli") -> None:
+def token_create(
+    org: OrgOpt, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli"
+) -> None:
     """Mint an API token for an organization (printed once)."""
     from tem.orgs import service
     from tem.orgs.schemas import TokenCreate
@@ -368,8 +431,12 @@ def key_create(
             raise errors.ConfigurationError("no authority; run `tem init`")
         cooperative = get_organization(session, org)
         windows = service.Windows.from_days(datetime.now(UTC), sign_days, verify_days)
-        key, endorsement = service.create_endorsed_key(session, ctx.store(), authority, cooperative, windows)
-    out.print(f"key {key.kid.hex()} for {cooperative.name}: signs until {endorsement.sign_until:%Y-%m-%d}, verifies until {endorsement.verify_until:%Y-%m-%d}")
+        key, endorsement = service.create_endorsed_key(
+            session, ctx.store(), authority, cooperative, windows
+        )
+    out.print(
+        f"key {key.kid.hex()} for {cooperative.name}: signs until {endorsement.sign_until:%Y-%m-%d}, verifies until {endorsement.verify_until:%Y-%m-%d}"
+    )
 
 
 @key_app.command("list")
@@ -382,13 +449,22 @@ def key_list(as_json: JsonOpt = False) -> None:
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        rows = [key_out(session, k) for k in session.scalars(select(SigningKey).order_by(SigningKey.id))]
+        rows = [
+            key_out(session, k) for k in session.scalars(select(SigningKey).order_by(SigningKey.id))
+        ]
     if as_json:
         _print_json(rows)
         return
     table = Table("key id", "purpose", "organization", "signs until", "verifies until", "revoked")
     for r in rows:
-        table.add_row(r["key_id"], r["purpose"], r["organization_id"], str(r["sign_until"] or "-"), str(r["verify_until"] or "-"), str(r["revoked_at"] or ""))
+        table.add_row(
+            r["key_id"],
+            r["purpose"],
+            r["organization_id"],
+            str(r["sign_until"] or "-"),
+            str(r["verify_until"] or "-"),
+            str(r["revoked_at"] or ""),
+        )
     out.print(table)
 
 
@@ -396,7 +472,9 @@ def key_list(as_json: JsonOpt = False) -> None:
 def key_revoke(
     kid: Annotated[str, typer.Argument(help="Key id (hex).")],
     reason: Annotated[str, typer.Option(help="Why; shown to everyone who verifies.")],
-    at: Annotated[datetime | None, typer.Option(help="When the key became untrustworthy (default now, UTC).")] = None,
+    at: Annotated[
+        datetime | None, typer.Option(help="When the key became untrustworthy (default now, UTC).")
+    ] = None,
 ) -> None:
     """Revoke a cooperative's key: labels signed at or after that time fail verification."""
     from tem.bootstrap import existing_authority
@@ -436,7 +514,10 @@ def _drop_none(**values: Any) -> dict[str, Any]:
 def product_create(
     org: OrgOpt,
     name: Annotated[str | None, typer.Option(help="Product name, with diacritics.")] = None,
-    from_json: Annotated[Path | None, typer.Option("--from-json", help="A JSON file with the API body; options override it.")] = None,
+    from_json: Annotated[
+        Path | None,
+        typer.Option("--from-json", help="A JSON file with the API body; options override it."),
+    ] = None,
     category: Annotated[str | None, typer.Option()] = None,
     description: Annotated[str | None, typer.Option()] = None,
     ingredients: Annotated[str | None, typer.Option()] = None,
@@ -456,8 +537,25 @@ def product_create(
     from tem.trace.schemas import ProductCreate
 
     data = _load_json_file(from_json)
-    data.update(_drop_none(name=name, category=category, description=description, ingredients=ingredients, standards=standard or None, shelf_life_days=shelf_life_days, gtin=gtin, image_url=image_url))
-    ocop = _drop_none(stars=ocop_stars, certificate=ocop_certificate, council=ocop_council, awarded=ocop_awarded, expires=ocop_expires)
+    data.update(
+        _drop_none(
+            name=name,
+            category=category,
+            description=description,
+            ingredients=ingredients,
+            standards=standard or None,
+            shelf_life_days=shelf_life_days,
+            gtin=gtin,
+            image_url=image_url,
+        )
+    )
+    ocop = _drop_none(
+        stars=ocop_stars,
+        certificate=ocop_certificate,
+        council=ocop_council,
+        awarded=ocop_awarded,
+        expires=ocop_expires,
+    )
     if ocop:
         data["ocop"] = {**(data.get("ocop") or {}), **ocop}
     body = validated(ProductCreate, data)
@@ -477,14 +575,19 @@ def product_list(org: OrgOpt, as_json: JsonOpt = False) -> None:
     ctx = Context()
     with handled(), ctx.session() as session:
         principal = _principal(session, org)
-        rows = [service.product_out(p, principal.organization.public_id) for p in service.list_products(session, principal)]
+        rows = [
+            service.product_out(p, principal.organization.public_id)
+            for p in service.list_products(session, principal)
+        ]
     if as_json:
         _print_json(rows)
         return
     table = Table("id", "name", "OCOP")
     for r in rows:
         ocop = r["ocop"]
-        table.add_row(str(r["id"]), str(r["name"]), f"{ocop['stars']}★" if isinstance(ocop, dict) else "-")
+        table.add_row(
+            str(r["id"]), str(r["name"]), f"{ocop['stars']}★" if isinstance(ocop, dict) else "-"
+        )
     out.print(table)
 
 
@@ -518,13 +621,28 @@ def batch_create(
     from tem.trace import service
     from tem.trace.schemas import BatchCreate
 
-    body = validated(BatchCreate, dict(product_id=product, lot_code=lot, quantity=quantity, unit=unit, production_date=produced, expiry_date=expires, origin=_drop_none(name=origin_name, address=origin_address, lat=lat, lon=lon)))
+    body = validated(
+        BatchCreate,
+        {
+            "product_id": product,
+            "lot_code": lot,
+            "quantity": quantity,
+            "unit": unit,
+            "production_date": produced,
+            "expiry_date": expires,
+            "origin": _drop_none(name=origin_name, address=origin_address, lat=lat, lon=lon),
+        },
+    )
     ctx = Context()
     with handled(), ctx.session() as session:
         principal = _principal(session, org)
         batch = service.create_batch(session, ctx.store(), principal, body)
         result = service.batch_out(session, batch, ctx.settings.public_url)
-    _print_json(result) if as_json else out.print(f"batch {result['lot_code']}: id {result['id']}\nlabel URL: {result['label_url']}", highlight=False, soft_wrap=True)
+    _print_json(result) if as_json else out.print(
+        f"batch {result['lot_code']}: id {result['id']}\nlabel URL: {result['label_url']}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @batch_app.command("list")
@@ -535,18 +653,29 @@ def batch_list(org: OrgOpt, as_json: JsonOpt = False) -> None:
     ctx = Context()
     with handled(), ctx.session() as session:
         principal = _principal(session, org)
-        rows = [service.batch_out(session, b, ctx.settings.public_url) for b in service.list_batches(session, principal)]
+        rows = [
+            service.batch_out(session, b, ctx.settings.public_url)
+            for b in service.list_batches(session, principal)
+        ]
     if as_json:
         _print_json(rows)
         return
     table = Table("id", "lot", "produced", "expires", "quantity")
     for r in rows:
-        table.add_row(str(r["id"]), str(r["lot_code"]), str(r["production_date"]), str(r["expiry_date"]), f"{r['quantity']} {r['unit']}")
+        table.add_row(
+            str(r["id"]),
+            str(r["lot_code"]),
+            str(r["production_date"]),
+            str(r["expiry_date"]),
+            f"{r['quantity']} {r['unit']}",
+        )
     out.print(table)
 
 
 @batch_app.command("show")
-def batch_show(org: OrgOpt, batch: Annotated[str, typer.Argument(help="Batch id or lot code.")]) -> None:
+def batch_show(
+    org: OrgOpt, batch: Annotated[str, typer.Argument(help="Batch id or lot code.")]
+) -> None:
     """Show a batch with its events (JSON)."""
     from sqlalchemy import select
 
@@ -559,7 +688,10 @@ def batch_show(org: OrgOpt, batch: Annotated[str, typer.Argument(help="Batch id 
         row = _batch_ref(session, principal, batch)
         kids = dict(session.execute(select(SigningKey.id, SigningKey.kid)).tuples().all())
         data = service.batch_out(session, row, ctx.settings.public_url)
-        data["events"] = [service.event_out(e, row.lot_code, kids.get(e.signing_key_id, b"")) for e in service.list_events(session, row)]
+        data["events"] = [
+            service.event_out(e, row.lot_code, kids.get(e.signing_key_id, b""))
+            for e in service.list_events(session, row)
+        ]
     _print_json(data)
 
 
@@ -567,7 +699,13 @@ def batch_show(org: OrgOpt, batch: Annotated[str, typer.Argument(help="Batch id 
 def event_add(
     org: OrgOpt,
     batch: Annotated[str, typer.Option(help="Batch id or lot code.")],
-    type_: Annotated[str, typer.Option("--type", help="harvesting, processing, packing, shipping, receiving, inspecting or custom")],
+    type_: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="harvesting, processing, packing, shipping, receiving, inspecting or custom",
+        ),
+    ],
     time: Annotated[str, typer.Option(help="When, with offset: 2026-03-03T08:30:00+07:00")],
     place_name: Annotated[str, typer.Option()],
     actor: Annotated[str, typer.Option(help="Who did it.")],
@@ -575,7 +713,9 @@ def event_add(
     lat: Annotated[str | None, typer.Option()] = None,
     lon: Annotated[str | None, typer.Option()] = None,
     notes: Annotated[str, typer.Option()] = "",
-    type_label: Annotated[str | None, typer.Option(help="What happened, for --type custom.")] = None,
+    type_label: Annotated[
+        str | None, typer.Option(help="What happened, for --type custom.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record an origin event (signed and chained to the previous one)."""
@@ -585,19 +725,36 @@ def event_add(
     from tem.trace import service
     from tem.trace.schemas import EventCreate
 
-    body = validated(EventCreate, _drop_none(type=type_, type_label=type_label, time=time, place=_drop_none(name=place_name, address=place_address, lat=lat, lon=lon), actor=actor, notes=notes))
+    body = validated(
+        EventCreate,
+        _drop_none(
+            type=type_,
+            type_label=type_label,
+            time=time,
+            place=_drop_none(name=place_name, address=place_address, lat=lat, lon=lon),
+            actor=actor,
+            notes=notes,
+        ),
+    )
     ctx = Context()
     with handled(), ctx.session() as session:
         principal = _principal(session, org)
         row = _batch_ref(session, principal, batch)
         event = service.append_event(session, ctx.store(), principal, row.public_id.hex(), body)
-        kid = session.scalar(select(SigningKey.kid).where(SigningKey.id == event.signing_key_id)) or b""
+        kid = (
+            session.scalar(select(SigningKey.kid).where(SigningKey.id == event.signing_key_id))
+            or b""
+        )
         result = service.event_out(event, row.lot_code, kid)
-    _print_json(result) if as_json else out.print(f"event {result['trace_code']} ({result['type']}) recorded")
+    _print_json(result) if as_json else out.print(
+        f"event {result['trace_code']} ({result['type']}) recorded"
+    )
 
 
 @event_app.command("list")
-def event_list(org: OrgOpt, batch: Annotated[str, typer.Option(help="Batch id or lot code.")]) -> None:
+def event_list(
+    org: OrgOpt, batch: Annotated[str, typer.Option(help="Batch id or lot code.")]
+) -> None:
     """List a batch's events (JSON)."""
     from sqlalchemy import select
 
@@ -609,7 +766,10 @@ def event_list(org: OrgOpt, batch: Annotated[str, typer.Option(help="Batch id or
         principal = _principal(session, org)
         row = _batch_ref(session, principal, batch)
         kids = dict(session.execute(select(SigningKey.id, SigningKey.kid)).tuples().all())
-        rows = [service.event_out(e, row.lot_code, kids.get(e.signing_key_id, b"")) for e in service.list_events(session, row)]
+        rows = [
+            service.event_out(e, row.lot_code, kids.get(e.signing_key_id, b""))
+            for e in service.list_events(session, row)
+        ]
     _print_json(rows)
 
 
@@ -620,8 +780,12 @@ def event_list(org: OrgOpt, batch: Annotated[str, typer.Option(help="Batch id or
 def label_write(
     org: OrgOpt,
     batch: Annotated[str, typer.Option(help="Batch id or lot code.")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory (default: <data dir>/labels).")] = None,
-    fmt: Annotated[list[str] | None, typer.Option("--format", help="svg and/or png (default both).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Directory (default: <data dir>/labels).")
+    ] = None,
+    fmt: Annotated[
+        list[str] | None, typer.Option("--format", help="svg and/or png (default both).")
+    ] = None,
 ) -> None:
     """Write a batch's QR label as SVG and/or PNG."""
     from tem.labels.render import label_png, label_svg
@@ -655,4 +819,3 @@ def main() -> None:  # pragma: no cover - console entry point
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
-

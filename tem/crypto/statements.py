@@ -100,12 +100,17 @@ def parse_statement(raw: bytes, expected: StatementType | None = None) -> Statem
         raise StatementError(f"statement payload is not valid: {exc.message}") from exc
     if not isinstance(claims, dict):
         raise StatementError("statement payload must be a map")
+    kind_value = claims.get(TYPE_KEY)
     try:
-        kind = StatementType(claims.get(TYPE_KEY))
+        if not isinstance(kind_value, int) or isinstance(kind_value, bool):
+            raise ValueError(kind_value)
+        kind = StatementType(kind_value)
     except ValueError as exc:
         raise StatementError("statement has an unknown type") from exc
     if expected is not None and kind is not expected:
-        raise StatementError(f"expected a {expected.name.lower()} statement, got {kind.name.lower()}")
+        raise StatementError(
+            f"expected a {expected.name.lower()} statement, got {kind.name.lower()}"
+        )
     return Statement(raw, envelope, KeyId(kid), kind, claims)
 
 
@@ -131,7 +136,9 @@ class Token:
 
 def label_payload(batch_id: BatchId, issued_at: int) -> bytes:
     """The payload of a label token: ``{1: 5, 2: batch id (8 bytes), 3: issued-at}``."""
-    return cbor.encode({TYPE_KEY: StatementType.LABEL, LABEL_BATCH: batch_id, LABEL_ISSUED_AT: issued_at})
+    return cbor.encode(
+        {TYPE_KEY: StatementType.LABEL, LABEL_BATCH: batch_id, LABEL_ISSUED_AT: issued_at}
+    )
 
 
 def parse_token(text: str) -> Token:

@@ -25,7 +25,9 @@ def key_out(session: Session, key: SigningKey) -> dict[str, Any]:
         select(Endorsement).where(Endorsement.key_id == key.id).order_by(Endorsement.id.desc())
     ).first()
     revocation = session.scalars(select(Revocation).where(Revocation.key_id == key.id)).first()
-    org_id = session.scalar(select(Organization.public_id).where(Organization.id == key.organization_id))
+    org_id = session.scalar(
+        select(Organization.public_id).where(Organization.id == key.organization_id)
+    )
     return {
         "key_id": key.kid.hex(),
         "organization_id": org_id,
@@ -40,12 +42,16 @@ def key_out(session: Session, key: SigningKey) -> dict[str, Any]:
 
 
 @router.post("/organizations/{org_id}/keys", status_code=201, response_model=KeyOut)
-def create_key(org_id: str, body: KeyCreate, session: DbSession, store: Store, principal: CurrentPrincipal) -> Any:
+def create_key(
+    org_id: str, body: KeyCreate, session: DbSession, store: Store, principal: CurrentPrincipal
+) -> Any:
     """Create a signing key for a cooperative and endorse it (authority only)."""
     principal.require(Role.AUTHORITY)
     cooperative = get_organization(session, org_id)
     windows = service.Windows.from_days(datetime.now(UTC), body.sign_days, body.verify_days)
-    key, _ = service.create_endorsed_key(session, store, principal.organization, cooperative, windows)
+    key, _ = service.create_endorsed_key(
+        session, store, principal.organization, cooperative, windows
+    )
     return key_out(session, key)
 
 
@@ -59,7 +65,9 @@ def list_keys(session: DbSession, principal: CurrentPrincipal) -> Any:
 
 
 @router.post("/keys/{kid}/revoke", response_model=KeyOut)
-def revoke_key(kid: str, body: KeyRevoke, session: DbSession, store: Store, principal: CurrentPrincipal) -> Any:
+def revoke_key(
+    kid: str, body: KeyRevoke, session: DbSession, store: Store, principal: CurrentPrincipal
+) -> Any:
     """Revoke a cooperative's key (authority only). Labels signed at or after `revoked_at` fail."""
     principal.require(Role.AUTHORITY)
     key = service.find_key(session, kid)

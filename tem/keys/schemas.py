@@ -11,7 +11,9 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sign_days: int = Field(default=365, ge=1, le=3650, description="How long the key may sign.")
-    verify_days: int = Field(default=3650, ge=1, le=7300, description="How long its signatures stay valid.")
+    verify_days: int = Field(
+        default=3650, ge=1, le=7300, description="How long its signatures stay valid."
+    )
 
 
 class KeyRevoke(BaseModel):
@@ -19,7 +21,8 @@ class KeyRevoke(BaseModel):
 
     reason: str = Field(min_length=1, max_length=500)
     revoked_at: datetime | None = Field(
-        default=None, description="When the key stopped being trustworthy (default: now). Labels signed since fail."
+        default=None,
+        description="When the key stopped being trustworthy (default: now). Labels signed since fail.",
     )
 
 

@@ -38,10 +38,18 @@ def sign_statement(private_key: ed25519.Ed25519PrivateKey, claims: dict[object, 
     return cose.sign1(private_key, cbor.encode(claims), kid=kid)
 
 
-def _add_key(session: Session, store: KeyStore, org: Organization, purpose: KeyPurpose) -> tuple[SigningKey, ed25519.Ed25519PrivateKey]:
+def _add_key(
+    session: Session, store: KeyStore, org: Organization, purpose: KeyPurpose
+) -> tuple[SigningKey, ed25519.Ed25519PrivateKey]:
     name, private = store.generate()
     public = raw_public(private.public_key())
-    key = SigningKey(kid=key_id(public), public_key=public, organization_id=org.id, purpose=purpose, store_name=name)
+    key = SigningKey(
+        kid=key_id(public),
+        public_key=public,
+        organization_id=org.id,
+        purpose=purpose,
+        store_name=name,
+    )
     session.add(key)
     session.flush()
     return key, private
@@ -78,7 +86,9 @@ class Windows:
     @classmethod
     def from_days(cls, now: datetime, sign_days: int, verify_days: int) -> Windows:
         if not 1 <= sign_days <= 3650:
-            raise InvalidInput("the signing window must be between 1 and 3650 days", field="sign_days")
+            raise InvalidInput(
+                "the signing window must be between 1 and 3650 days", field="sign_days"
+            )
         if not sign_days <= verify_days <= 7300:
             raise InvalidInput(
                 "the verification window must be at least the signing window and at most 7300 days",
@@ -139,7 +149,12 @@ def endorse(
 
 
 def revoke(
-    session: Session, store: KeyStore, authority: Organization, key: SigningKey, reason: str, revoked_at: datetime
+    session: Session,
+    store: KeyStore,
+    authority: Organization,
+    key: SigningKey,
+    reason: str,
+    revoked_at: datetime,
 ) -> Revocation:
     """Sign a revocation statement (type 2): labels signed at or after ``revoked_at`` fail."""
     if key.purpose is not KeyPurpose.SIGNING:
@@ -235,8 +250,11 @@ def trust_bundle(session: Session) -> dict[str, object]:
     """Everything an offline verifier needs besides its own choice of anchors (CBOR-able)."""
     return {
         "anchors": [
-            {"kid": a.kid, "pub": a.public_key, "name": a.name, "org": a.org_id} for a in anchors(session)
+            {"kid": a.kid, "pub": a.public_key, "name": a.name, "org": a.org_id}
+            for a in anchors(session)
         ],
-        "endorsements": list(session.scalars(select(Endorsement.statement).order_by(Endorsement.id))),
+        "endorsements": list(
+            session.scalars(select(Endorsement.statement).order_by(Endorsement.id))
+        ),
         "revocations": list(session.scalars(select(Revocation.statement).order_by(Revocation.id))),
     }

@@ -69,9 +69,13 @@ class KeyStore:
             mode = stat.S_IMODE(path.stat().st_mode)
             data = path.read_bytes()
         except FileNotFoundError as exc:
-            raise KeyStoreError(f"private key file {path} is missing; restore it from a backup") from exc
+            raise KeyStoreError(
+                f"private key file {path} is missing; restore it from a backup"
+            ) from exc
         if mode & 0o077:
-            raise KeyStoreError(f"private key file {path} is readable by others; run: chmod 600 {path}")
+            raise KeyStoreError(
+                f"private key file {path} is readable by others; run: chmod 600 {path}"
+            )
         try:
             key = serialization.load_pem_private_key(data, password=self._passphrase)
         except (ValueError, TypeError) as exc:

@@ -13,7 +13,9 @@ router = APIRouter(tags=["labels"])
 
 
 @router.get("/batches/{batch_id}/label.svg", responses={200: {"content": {"image/svg+xml": {}}}})
-def label_as_svg(batch_id: str, session: DbSession, state: State, principal: CurrentPrincipal) -> Response:
+def label_as_svg(
+    batch_id: str, session: DbSession, state: State, principal: CurrentPrincipal
+) -> Response:
     """The batch label as SVG (vector QR, product name, OCOP stars, lot code)."""
     batch = get_batch(session, principal, batch_id)
     content = label_content(batch, state.settings.public_url)
@@ -25,7 +27,9 @@ def label_as_svg(batch_id: str, session: DbSession, state: State, principal: Cur
 
 
 @router.get("/batches/{batch_id}/label.png", responses={200: {"content": {"image/png": {}}}})
-def label_as_png(batch_id: str, session: DbSession, state: State, principal: CurrentPrincipal) -> Response:
+def label_as_png(
+    batch_id: str, session: DbSession, state: State, principal: CurrentPrincipal
+) -> Response:
     """The batch label as PNG, 300 dpi."""
     batch = get_batch(session, principal, batch_id)
     content = label_content(batch, state.settings.public_url)

@@ -23,7 +23,7 @@ def read_qr(image: Image.Image) -> list[str]:
         smaller.thumbnail((1600, 1600))
         attempts.append(smaller)
     for candidate in attempts:
-        results = zxingcpp.read_barcodes(candidate, formats=zxingcpp.BarcodeFormat.QRCode)
+        results = zxingcpp.read_barcodes(candidate)
         texts = [r.text for r in results if r.text]
         if texts:
             return texts

@@ -37,7 +37,9 @@ class Batch(Timestamped, Base):
 
     organization: Mapped[Organization] = relationship(lazy="raise")
     product: Mapped[Product] = relationship(lazy="raise")
-    events: Mapped[list[Event]] = relationship(back_populates="batch", lazy="raise", order_by="Event.seq")
+    events: Mapped[list[Event]] = relationship(
+        back_populates="batch", lazy="raise", order_by="Event.seq"
+    )
 
 
 class Event(Timestamped, Base):
@@ -50,7 +52,9 @@ class Event(Timestamped, Base):
     event_type: Mapped[str] = mapped_column(String(40))
     type_label: Mapped[str | None] = mapped_column(String(100), default=None)
     occurred_at: Mapped[str] = mapped_column(String(40))  # RFC 3339 with its own offset, as signed
-    occurred_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # for sorting and queries
+    occurred_utc: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True)
+    )  # for sorting and queries
     place_name: Mapped[str] = mapped_column(String(200))
     place_address: Mapped[str] = mapped_column(String(300), default="")
     place_lat: Mapped[str | None] = mapped_column(String(16), default=None)

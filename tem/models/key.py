@@ -25,7 +25,9 @@ class SigningKey(Timestamped, Base):
     kid: Mapped[bytes] = mapped_column(LargeBinary(8), index=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    purpose: Mapped[KeyPurpose] = mapped_column(Enum(KeyPurpose, native_enum=False, length=16, values_callable=_values))
+    purpose: Mapped[KeyPurpose] = mapped_column(
+        Enum(KeyPurpose, native_enum=False, length=16, values_callable=_values)
+    )
     # The private key is in the key store (a 0600 file, encrypted); this is its file name.
     store_name: Mapped[str] = mapped_column(String(64))
 

@@ -15,7 +15,9 @@ router = APIRouter(prefix="/organizations", tags=["organizations"])
 
 
 @router.post("", status_code=201, response_model=OrganizationOut)
-def create_organization(body: OrganizationCreate, session: DbSession, principal: CurrentPrincipal) -> Any:
+def create_organization(
+    body: OrganizationCreate, session: DbSession, principal: CurrentPrincipal
+) -> Any:
     """Register a cooperative or an inspector organization (authority only)."""
     principal.require(Role.AUTHORITY)
     fields = body.model_dump(exclude={"kind", "name", "email"})
@@ -47,7 +49,9 @@ def get_organization(org_id: str, session: DbSession, principal: CurrentPrincipa
 
 
 @router.post("/{org_id}/tokens", status_code=201, response_model=TokenOut)
-def create_token(org_id: str, body: TokenCreate, session: DbSession, principal: CurrentPrincipal) -> Any:
+def create_token(
+    org_id: str, body: TokenCreate, session: DbSession, principal: CurrentPrincipal
+) -> Any:
     """Mint an API token for an organization (authority only). The secret is shown once."""
     principal.require(Role.AUTHORITY)
     org = service.get_organization(session, org_id)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tem.errors import Forbidden, NotFound, Unauthorized
 from tem.models import ApiToken, Organization, Role
 
-TOKEN_PREFIX = "tem_"
+TOKEN_PREFIX = "tem_"  # noqa: S105 - a public prefix, not a secret
 
 
 def new_public_id() -> str:
@@ -21,7 +21,9 @@ def new_public_id() -> str:
     return secrets.token_hex(10)
 
 
-def create_organization(session: Session, *, kind: Role, name: str, is_demo: bool = False, **fields: str) -> Organization:
+def create_organization(
+    session: Session, *, kind: Role, name: str, is_demo: bool = False, **fields: str
+) -> Organization:
     org = Organization(public_id=new_public_id(), kind=kind, name=name, is_demo=is_demo, **fields)
     session.add(org)
     session.flush()
@@ -46,7 +48,13 @@ def hash_token(token: str) -> str:
 def create_token(session: Session, org: Organization, name: str) -> tuple[ApiToken, str]:
     """Mint an API token bound to ``org`` and its role; returns the row and the secret (shown once)."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(organization_id=org.id, role=org.kind, name=name, prefix=secret[:12], token_hash=hash_token(secret))
+    row = ApiToken(
+        organization_id=org.id,
+        role=org.kind,
+        name=name,
+        prefix=secret[:12],
+        token_hash=hash_token(secret),
+    )
     session.add(row)
     session.flush()
     return row, secret

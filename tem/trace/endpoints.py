@@ -9,7 +9,15 @@ from sqlalchemy import select
 
 from tem.models import Organization, SigningKey
 from tem.trace import service
-from tem.trace.schemas import BatchCreate, BatchOut, EventCreate, EventOut, ProductCreate, ProductOut, ProductUpdate
+from tem.trace.schemas import (
+    BatchCreate,
+    BatchOut,
+    EventCreate,
+    EventOut,
+    ProductCreate,
+    ProductOut,
+    ProductUpdate,
+)
 from tem.web.deps import CurrentPrincipal, DbSession, State, Store
 
 router = APIRouter(tags=["trace"])
@@ -28,7 +36,10 @@ def create_product(body: ProductCreate, session: DbSession, principal: CurrentPr
 
 @router.get("/products", response_model=list[ProductOut])
 def list_products(session: DbSession, principal: CurrentPrincipal) -> Any:
-    return [service.product_out(p, _org_public_id(session, p.organization_id)) for p in service.list_products(session, principal)]
+    return [
+        service.product_out(p, _org_public_id(session, p.organization_id))
+        for p in service.list_products(session, principal)
+    ]
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
@@ -38,31 +49,44 @@ def get_product(product_id: str, session: DbSession, principal: CurrentPrincipal
 
 
 @router.put("/products/{product_id}", response_model=ProductOut)
-def update_product(product_id: str, body: ProductUpdate, session: DbSession, principal: CurrentPrincipal) -> Any:
+def update_product(
+    product_id: str, body: ProductUpdate, session: DbSession, principal: CurrentPrincipal
+) -> Any:
     """Replace a product's facts. Existing batches keep the snapshot they were signed with."""
     product = service.update_product(session, principal, product_id, body)
     return service.product_out(product, principal.organization.public_id)
 
 
 @router.post("/batches", status_code=201, response_model=BatchOut)
-def create_batch(body: BatchCreate, session: DbSession, store: Store, state: State, principal: CurrentPrincipal) -> Any:
+def create_batch(
+    body: BatchCreate, session: DbSession, store: Store, state: State, principal: CurrentPrincipal
+) -> Any:
     """Open a batch: its record and label token are signed now. A taken lot code is 409."""
     batch = service.create_batch(session, store, principal, body)
     return service.batch_out(session, batch, state.settings.public_url)
 
 
 @router.get("/batches", response_model=list[BatchOut])
-def list_batches(session: DbSession, state: State, principal: CurrentPrincipal, product_id: str | None = None) -> Any:
-    return [service.batch_out(session, b, state.settings.public_url) for b in service.list_batches(session, principal, product_id)]
+def list_batches(
+    session: DbSession, state: State, principal: CurrentPrincipal, product_id: str | None = None
+) -> Any:
+    return [
+        service.batch_out(session, b, state.settings.public_url)
+        for b in service.list_batches(session, principal, product_id)
+    ]
 
 
 @router.get("/batches/{batch_id}", response_model=BatchOut)
 def get_batch(batch_id: str, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
-    return service.batch_out(session, service.get_batch(session, principal, batch_id), state.settings.public_url)
+    return service.batch_out(
+        session, service.get_batch(session, principal, batch_id), state.settings.public_url
+    )
 
 
 @router.post("/batches/{batch_id}/events", status_code=201, response_model=EventOut)
-def add_event(batch_id: str, body: EventCreate, session: DbSession, store: Store, principal: CurrentPrincipal) -> Any:
+def add_event(
+    batch_id: str, body: EventCreate, session: DbSession, store: Store, principal: CurrentPrincipal
+) -> Any:
     """Record an origin event; it is signed and chained to the one before."""
     event = service.append_event(session, store, principal, batch_id, body)
     batch = service.get_batch(session, principal, batch_id)
@@ -74,4 +98,7 @@ def add_event(batch_id: str, body: EventCreate, session: DbSession, store: Store
 def list_events(batch_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
     batch = service.get_batch(session, principal, batch_id)
     kids = dict(session.execute(select(SigningKey.id, SigningKey.kid)).tuples().all())
-    return [service.event_out(e, batch.lot_code, kids.get(e.signing_key_id, b"")) for e in service.list_events(session, batch)]
+    return [
+        service.event_out(e, batch.lot_code, kids.get(e.signing_key_id, b""))
+        for e in service.list_events(session, batch)
+    ]

@@ -77,7 +77,9 @@ def batch_claims(batch: Batch, org_id: str, product: Claims, producer: Claims) -
         "unit": batch.unit,
         "produced": batch.production_date.isoformat(),
         "expires": batch.expiry_date.isoformat(),
-        "origin": place_claims(batch.origin_name, batch.origin_address, batch.origin_lat, batch.origin_lon),
+        "origin": place_claims(
+            batch.origin_name, batch.origin_address, batch.origin_lat, batch.origin_lon
+        ),
         "product": product,
         "producer": producer,
         "iat": batch.issued_at,
@@ -94,7 +96,9 @@ def event_claims(event: Event, batch_public_id: bytes) -> Claims:
         "type": event.event_type,
         "type_label": event.type_label,
         "time": event.occurred_at,
-        "place": place_claims(event.place_name, event.place_address, event.place_lat, event.place_lon),
+        "place": place_claims(
+            event.place_name, event.place_address, event.place_lat, event.place_lon
+        ),
         "actor": event.actor,
         "notes": event.notes,
         "iat": event.issued_at,

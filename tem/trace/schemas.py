@@ -54,7 +54,9 @@ class ProductCreate(Strict):
         default_factory=list, max_length=20, examples=[["TCVN 5267-1:2008", "VietGAP"]]
     )
     shelf_life_days: int | None = Field(default=None, ge=1, le=3650)
-    gtin: str | None = Field(default=None, description="GTIN-8, -12, -13 or -14 with a valid check digit.")
+    gtin: str | None = Field(
+        default=None, description="GTIN-8, -12, -13 or -14 with a valid check digit."
+    )
     ocop: Ocop | None = None
 
     @field_validator("image_url")
@@ -82,7 +84,9 @@ class ProductUpdate(ProductCreate):
 
 class Place(Strict):
     name: str = Field(min_length=1, max_length=200, examples=["Đồi chè Suối Giàng"])
-    address: str = Field(default="", max_length=300, examples=["Xã Suối Giàng, huyện Văn Chấn, tỉnh Yên Bái"])
+    address: str = Field(
+        default="", max_length=300, examples=["Xã Suối Giàng, huyện Văn Chấn, tỉnh Yên Bái"]
+    )
     lat: Decimal | None = Field(default=None, ge=-90, le=90, max_digits=9, decimal_places=6)
     lon: Decimal | None = Field(default=None, ge=-180, le=180, max_digits=10, decimal_places=6)
 
@@ -95,7 +99,9 @@ class Place(Strict):
 
 class BatchCreate(Strict):
     product_id: str = Field(min_length=1, max_length=32)
-    lot_code: str = Field(pattern=LOT_CODE_PATTERN, examples=["ST-2026-031"], description="Unique per product.")
+    lot_code: str = Field(
+        pattern=LOT_CODE_PATTERN, examples=["ST-2026-031"], description="Unique per product."
+    )
     quantity: Decimal = Field(gt=0, max_digits=14, decimal_places=3, examples=["500"])
     unit: str = Field(min_length=1, max_length=20, examples=["hộp 100 g"])
     production_date: date
@@ -121,8 +127,12 @@ class EventType(StrEnum):
 
 class EventCreate(Strict):
     type: EventType
-    type_label: str | None = Field(default=None, min_length=1, max_length=100, description="Required for a custom type.")
-    time: datetime = Field(description="RFC 3339 with a time zone offset, e.g. 2026-03-03T08:30:00+07:00.")
+    type_label: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Required for a custom type."
+    )
+    time: datetime = Field(
+        description="RFC 3339 with a time zone offset, e.g. 2026-03-03T08:30:00+07:00."
+    )
     place: Place
     actor: str = Field(min_length=1, max_length=200, examples=["Tổ sao chè thôn Giàng A"])
     notes: str = Field(default="", max_length=2000)

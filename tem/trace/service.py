@@ -63,7 +63,9 @@ def create_product(session: Session, principal: Principal, data: ProductCreate) 
     return product
 
 
-def update_product(session: Session, principal: Principal, public_id: str, data: ProductCreate) -> Product:
+def update_product(
+    session: Session, principal: Principal, public_id: str, data: ProductCreate
+) -> Product:
     _owned(principal)
     product = get_product(session, principal, public_id)
     _apply_product(product, data)
@@ -98,7 +100,12 @@ def product_out(product: Product, org_public_id: str) -> dict[str, object]:
 
 
 def create_batch(
-    session: Session, store: KeyStore, principal: Principal, data: BatchCreate, *, now: datetime | None = None
+    session: Session,
+    store: KeyStore,
+    principal: Principal,
+    data: BatchCreate,
+    *,
+    now: datetime | None = None,
 ) -> Batch:
     """Open a batch: sign its record (type 3) and its label token (type 5).
 
@@ -110,7 +117,9 @@ def create_batch(
     product = get_product(session, principal, data.product_id)
     moment = (now or datetime.now(UTC)).replace(microsecond=0)
     taken = session.scalar(
-        select(func.count()).select_from(Batch).where(Batch.product_id == product.id, Batch.lot_code == data.lot_code)
+        select(func.count())
+        .select_from(Batch)
+        .where(Batch.product_id == product.id, Batch.lot_code == data.lot_code)
     )
     if taken:
         raise Conflict(f"lot code {data.lot_code} already exists for this product")
@@ -136,7 +145,9 @@ def create_batch(
         batch, org.public_id, records.product_snapshot(product), records.producer_snapshot(org)
     )
     batch.statement = sign_statement(private, claims)
-    batch.label_token = cose.sign1(private, label_payload(BatchId(batch.public_id), batch.issued_at), kid=key.kid)
+    batch.label_token = cose.sign1(
+        private, label_payload(BatchId(batch.public_id), batch.issued_at), kid=key.kid
+    )
     session.add(batch)
     try:
         session.flush()
@@ -155,7 +166,9 @@ def parse_batch_id(text: str) -> bytes:
     return raw
 
 
-def get_batch(session: Session, principal: Principal, public_id: str, *, for_update: bool = False) -> Batch:
+def get_batch(
+    session: Session, principal: Principal, public_id: str, *, for_update: bool = False
+) -> Batch:
     """A batch the caller may see; another cooperative's batch is "not found" (no existence leak)."""
     query = select(Batch).where(Batch.public_id == parse_batch_id(public_id))
     if not _can_read_all(principal):
@@ -180,12 +193,16 @@ def find_batch_by_lot(session: Session, principal: Principal, lot_code: str) -> 
     return found[0]
 
 
-def list_batches(session: Session, principal: Principal, product_id: str | None = None) -> list[Batch]:
+def list_batches(
+    session: Session, principal: Principal, product_id: str | None = None
+) -> list[Batch]:
     query = select(Batch).order_by(Batch.id)
     if not _can_read_all(principal):
         query = query.where(Batch.organization_id == principal.organization.id)
     if product_id is not None:
-        query = query.join(Product, Product.id == Batch.product_id).where(Product.public_id == product_id)
+        query = query.join(Product, Product.id == Batch.product_id).where(
+            Product.public_id == product_id
+        )
     return list(session.scalars(query))
 
 
@@ -205,7 +222,9 @@ def batch_out(session: Session, batch: Batch, public_url: str) -> dict[str, obje
         "unit": batch.unit,
         "production_date": batch.production_date,
         "expiry_date": batch.expiry_date,
-        "origin": records.place_claims(batch.origin_name, batch.origin_address, batch.origin_lat, batch.origin_lon),
+        "origin": records.place_claims(
+            batch.origin_name, batch.origin_address, batch.origin_lat, batch.origin_lon
+        ),
         "issued_at": datetime.fromtimestamp(batch.issued_at, UTC),
         "key_id": kid.hex() if kid else "",
         "label_url": token_url(public_url, token),
@@ -217,7 +236,13 @@ def batch_out(session: Session, batch: Batch, public_url: str) -> dict[str, obje
 
 
 def append_event(
-    session: Session, store: KeyStore, principal: Principal, batch_id: str, data: EventCreate, *, now: datetime | None = None
+    session: Session,
+    store: KeyStore,
+    principal: Principal,
+    batch_id: str,
+    data: EventCreate,
+    *,
+    now: datetime | None = None,
 ) -> Event:
     """Append a signed origin event (type 4) to the batch's hash chain.
 
@@ -229,7 +254,10 @@ def append_event(
     batch = get_batch(session, principal, batch_id, for_update=True)
     moment = (now or datetime.now(UTC)).replace(microsecond=0)
     last = session.execute(
-        select(Event.seq, Event.statement).where(Event.batch_id == batch.id).order_by(Event.seq.desc()).limit(1)
+        select(Event.seq, Event.statement)
+        .where(Event.batch_id == batch.id)
+        .order_by(Event.seq.desc())
+        .limit(1)
     ).first()
     seq, previous = (0, batch.statement) if last is None else (last.seq + 1, last.statement)
     key = active_signing_key(session, org, moment)
@@ -251,18 +279,24 @@ def append_event(
         prev_hash=digest(previous),
         signing_key_id=key.id,
     )
-    event.statement = sign_statement(store.load(key.store_name), records.event_claims(event, batch.public_id))
+    event.statement = sign_statement(
+        store.load(key.store_name), records.event_claims(event, batch.public_id)
+    )
     session.add(event)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        raise Conflict("another event was added to this batch at the same moment; try again") from exc
+        raise Conflict(
+            "another event was added to this batch at the same moment; try again"
+        ) from exc
     return event
 
 
 def list_events(session: Session, batch: Batch) -> list[Event]:
-    return list(session.scalars(select(Event).where(Event.batch_id == batch.id).order_by(Event.seq)))
+    return list(
+        session.scalars(select(Event).where(Event.batch_id == batch.id).order_by(Event.seq))
+    )
 
 
 def event_out(event: Event, lot_code: str, kid: bytes) -> dict[str, object]:
@@ -271,7 +305,9 @@ def event_out(event: Event, lot_code: str, kid: bytes) -> dict[str, object]:
         "type": event.event_type,
         "type_label": event.type_label,
         "time": event.occurred_at,
-        "place": records.place_claims(event.place_name, event.place_address, event.place_lat, event.place_lon),
+        "place": records.place_claims(
+            event.place_name, event.place_address, event.place_lat, event.place_lon
+        ),
         "actor": event.actor,
         "notes": event.notes,
         "trace_code": records.trace_code(lot_code, event.seq),

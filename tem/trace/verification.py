@@ -58,9 +58,16 @@ def _signed_batch_parts(raw: bytes) -> tuple[Mapping[str, Any], Mapping[str, Any
     return None
 
 
-def check_history(session: Session, batch: Batch, trust: TrustStore, now: int) -> tuple[HistoryCheck, list[Event]]:
+def check_history(
+    session: Session, batch: Batch, trust: TrustStore, now: int
+) -> tuple[HistoryCheck, list[Event]]:
     """Verify a stored batch and its events against their signatures and the chain."""
-    org_id = session.scalar(select(Organization.public_id).where(Organization.id == batch.organization_id)) or ""
+    org_id = (
+        session.scalar(
+            select(Organization.public_id).where(Organization.id == batch.organization_id)
+        )
+        or ""
+    )
     parts = _signed_batch_parts(batch.statement)
     if parts is None:
         product: Mapping[str, Any] = {}
@@ -68,7 +75,9 @@ def check_history(session: Session, batch: Batch, trust: TrustStore, now: int) -
     else:
         product, producer = parts
     expected = records.batch_claims(batch, org_id, dict(product), dict(producer))
-    events = list(session.scalars(select(Event).where(Event.batch_id == batch.id).order_by(Event.seq)))
+    events = list(
+        session.scalars(select(Event).where(Event.batch_id == batch.id).order_by(Event.seq))
+    )
     history = verify_history(
         batch.statement,
         expected,
@@ -80,7 +89,9 @@ def check_history(session: Session, batch: Batch, trust: TrustStore, now: int) -
     return history, events
 
 
-def verify_report(session: Session, text: str, trust: TrustStore, now: datetime | None = None) -> Report:
+def verify_report(
+    session: Session, text: str, trust: TrustStore, now: datetime | None = None
+) -> Report:
     """Verify ``text`` (a token) and, if its signature holds, the batch history behind it."""
     moment = now or datetime.now(UTC)
     unix = int(moment.timestamp())
@@ -93,7 +104,9 @@ def verify_report(session: Session, text: str, trust: TrustStore, now: datetime 
         return report
     batch = session.scalars(select(Batch).where(Batch.public_id == result.token.batch_id)).first()
     owner = (
-        session.scalar(select(Organization.public_id).where(Organization.id == batch.organization_id))
+        session.scalar(
+            select(Organization.public_id).where(Organization.id == batch.organization_id)
+        )
         if batch is not None
         else None
     )

@@ -71,7 +71,9 @@ def _check_key_use(
 ) -> tuple[Verdict, Reason] | None:
     """Signing window, verification window, revocation. None means the use is fine."""
     if issued_at > now + CLOCK_SKEW_SECONDS:
-        return Verdict.INVALID, Reason("issued_in_future", f"The {what} claims to be signed in the future.")
+        return Verdict.INVALID, Reason(
+            "issued_in_future", f"The {what} claims to be signed in the future."
+        )
     if not signer.sign_from <= issued_at <= signer.sign_until:
         return Verdict.INVALID, Reason(
             "outside_signing_window",
@@ -106,7 +108,11 @@ def verify_token(text: str, trust: TrustStore, now: int) -> TokenResult:
     if not trust.candidates(token.kid):
         return TokenResult(
             Verdict.UNKNOWN_KEY,
-            (Reason("unknown_key", "The code was signed by a key no trusted authority has endorsed."),),
+            (
+                Reason(
+                    "unknown_key", "The code was signed by a key no trusted authority has endorsed."
+                ),
+            ),
             token,
         )
     # 3. The signature must verify under one of them.
@@ -114,7 +120,11 @@ def verify_token(text: str, trust: TrustStore, now: int) -> TokenResult:
     if signer is None:
         return TokenResult(
             Verdict.INVALID,
-            (Reason("bad_signature", "The signature does not match: the code was altered or forged."),),
+            (
+                Reason(
+                    "bad_signature", "The signature does not match: the code was altered or forged."
+                ),
+            ),
             token,
         )
     # 4. The key must have been allowed to sign then, still be accepted now, and not revoked.
@@ -180,18 +190,29 @@ def verify_record(
     try:
         statement = parse_statement(raw, expected_type)
     except StatementError as exc:
-        return RecordCheck(RecordStatus.INVALID, (Reason("malformed_record", f"The stored {what} is damaged: {exc.message}"),))
+        return RecordCheck(
+            RecordStatus.INVALID,
+            (Reason("malformed_record", f"The stored {what} is damaged: {exc.message}"),),
+        )
     # 2. Its signature must verify under an endorsed key of the same organization.
     signer = _signer_for(statement, trust)
     if signer is None or signer.org_id != org_id:
         return RecordCheck(
             RecordStatus.TAMPERED,
-            (Reason("record_signature_invalid", f"The stored {what} no longer matches its signature."),),
+            (
+                Reason(
+                    "record_signature_invalid",
+                    f"The stored {what} no longer matches its signature.",
+                ),
+            ),
         )
     # 3. The key must have been allowed to sign it.
     issued_at = statement.claims.get("iat")
     if not isinstance(issued_at, int):
-        return RecordCheck(RecordStatus.INVALID, (Reason("malformed_record", f"The stored {what} has no signing time."),))
+        return RecordCheck(
+            RecordStatus.INVALID,
+            (Reason("malformed_record", f"The stored {what} has no signing time."),),
+        )
     problem = _check_key_use(signer, issued_at, trust, now, what)
     if problem is not None:
         verdict, reason = problem
@@ -200,15 +221,18 @@ def verify_record(
     # 4. The database row must still say what was signed.
     if dict(statement.claims) != dict(stored_claims):
         changed = sorted(
-            str(k) for k in set(statement.claims) | set(stored_claims)
+            str(k)
+            for k in set(statement.claims) | set(stored_claims)
             if statement.claims.get(k) != stored_claims.get(k)
         )
         return RecordCheck(
             RecordStatus.TAMPERED,
-            (Reason(
-                "record_mismatch",
-                f"The stored {what} no longer matches its signature (changed: {', '.join(changed)}).",
-            ),),
+            (
+                Reason(
+                    "record_mismatch",
+                    f"The stored {what} no longer matches its signature (changed: {', '.join(changed)}).",
+                ),
+            ),
             statement.claims,
             signer,
         )
@@ -231,10 +255,14 @@ def verify_history(
     so a deleted, inserted or reordered event breaks the chain.
     """
     # 1. The batch record.
-    batch = verify_record(batch_raw, StatementType.BATCH, batch_claims, trust, now, org_id=org_id, what="batch record")
+    batch = verify_record(
+        batch_raw, StatementType.BATCH, batch_claims, trust, now, org_id=org_id, what="batch record"
+    )
     # 2. Each event on its own.
     checks = tuple(
-        verify_record(raw, StatementType.EVENT, claims, trust, now, org_id=org_id, what=f"event {i + 1}")
+        verify_record(
+            raw, StatementType.EVENT, claims, trust, now, org_id=org_id, what=f"event {i + 1}"
+        )
         for i, (raw, claims) in enumerate(events)
     )
     # 3. The chain, over the signed bytes: sequence numbers and hash links.
@@ -244,14 +272,31 @@ def verify_history(
     for index, ((raw, _), check) in enumerate(zip(events, checks, strict=True)):
         claims = check.claims
         if claims is None:
-            chain.append(Reason("chain_unverifiable", f"Event {index + 1} cannot be read, so the chain cannot be checked past it."))
+            chain.append(
+                Reason(
+                    "chain_unverifiable",
+                    f"Event {index + 1} cannot be read, so the chain cannot be checked past it.",
+                )
+            )
             break
         if claims.get("seq") != index:
-            chain.append(Reason("chain_gap", f"Event {index + 1} is out of sequence: an event before it was removed or reordered."))
+            chain.append(
+                Reason(
+                    "chain_gap",
+                    f"Event {index + 1} is out of sequence: an event before it was removed or reordered.",
+                )
+            )
         if claims.get("prev") != digest(previous):
-            chain.append(Reason("chain_broken", f"Event {index + 1} does not follow the record before it: the history was altered."))
+            chain.append(
+                Reason(
+                    "chain_broken",
+                    f"Event {index + 1} does not follow the record before it: the history was altered.",
+                )
+            )
         if batch_id is not None and claims.get("batch") != batch_id:
-            chain.append(Reason("chain_foreign_event", f"Event {index + 1} belongs to another batch."))
+            chain.append(
+                Reason("chain_foreign_event", f"Event {index + 1} belongs to another batch.")
+            )
         previous = raw
     return HistoryCheck(batch, checks, tuple(chain))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from tem import __version__
 from tem.config import Settings
@@ -33,12 +36,18 @@ def create_app(settings: Settings) -> FastAPI:
         sessions=session_factory(engine),
         store=KeyStore(settings.keys_dir, settings.passphrase()),
     )
-    app = FastAPI(title="Tem", version=__version__, description=DESCRIPTION, openapi_url="/api/v1/openapi.json")
+    app = FastAPI(
+        title="Tem",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+    )
     app.state.tem = state
     api = APIRouter(prefix="/api/v1")
     for router in (public.api, orgs_router, keys_router, trace_router, labels_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(public.site)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     errors.install(app)
     return app

@@ -47,7 +47,8 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization
 
 
 def get_principal(
-    session: DbSession, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    session: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send an API token: Authorization: Bearer <token>")

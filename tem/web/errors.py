@@ -28,7 +28,7 @@ STATUS: dict[type[errors.TemError], int] = {
 def status_for(exc: errors.TemError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 
@@ -53,7 +53,10 @@ def install(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # One message per field; never echo the submitted input back (it may be huge or secret).
         problems = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid value"))}
+            {
+                "field": _field_path(tuple(e.get("loc", ()))),
+                "message": str(e.get("msg", "invalid value")),
+            }
             for e in exc.errors()
         ]
         return JSONResponse(
@@ -64,10 +67,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(
-            {"error": "http_error", "message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+            {"error": "http_error", "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error: %s", type(exc).__name__)
-        return JSONResponse({"error": "internal", "message": "something went wrong on our side"}, status_code=500)
+        return JSONResponse(
+            {"error": "internal", "message": "something went wrong on our side"}, status_code=500
+        )

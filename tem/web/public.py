@@ -54,15 +54,23 @@ AcceptLanguage = Annotated[str | None, Header(max_length=500)]
 @site.get("/T/{token}", response_class=HTMLResponse)
 @site.get("/t/{token}", response_class=HTMLResponse)
 def verify_page(
-    token: str, session: DbSession, state: State, lang: Lang = None, accept_language: AcceptLanguage = None
+    token: str,
+    session: DbSession,
+    state: State,
+    lang: Lang = None,
+    accept_language: AcceptLanguage = None,
 ) -> HTMLResponse:
     """What a shopper sees after scanning a label."""
     language = pick_language(lang, accept_language)
     report = _verify(session, state, token)
-    html = pages.render_verify_page(report, language, token=token[:MAX_TOKEN_PATH], public_url=state.settings.public_url)
+    html = pages.render_verify_page(
+        report, language, token=token[:MAX_TOKEN_PATH], public_url=state.settings.public_url
+    )
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
 @site.get("/", response_class=HTMLResponse)
 def home(lang: Lang = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
-    return HTMLResponse(pages.render_home_page(pick_language(lang, accept_language)), headers=PAGE_HEADERS)
+    return HTMLResponse(
+        pages.render_home_page(pick_language(lang, accept_language)), headers=PAGE_HEADERS
+    )

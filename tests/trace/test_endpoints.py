@@ -29,7 +29,9 @@ def _fields(response_json: dict[str, object]) -> set[str]:
         ({"unexpected": 1}, "unexpected"),
     ],
 )
-def test_bad_product_bodies_get_422_per_field(world: World, change: dict[str, object], field: str) -> None:
+def test_bad_product_bodies_get_422_per_field(
+    world: World, change: dict[str, object], field: str
+) -> None:
     response = world.client.post("/api/v1/products", json={**PRODUCT, **change}, headers=world.a)
     assert response.status_code == 422, response.text
     assert field in _fields(response.json())
@@ -38,14 +40,22 @@ def test_bad_product_bodies_get_422_per_field(world: World, change: dict[str, ob
 def test_missing_fields_are_each_named(world: World) -> None:
     response = world.client.post("/api/v1/batches", json={}, headers=world.a)
     assert response.status_code == 422
-    assert {"product_id", "lot_code", "quantity", "unit", "production_date", "expiry_date", "origin"} <= _fields(
-        response.json()
-    )
+    assert {
+        "product_id",
+        "lot_code",
+        "quantity",
+        "unit",
+        "production_date",
+        "expiry_date",
+        "origin",
+    } <= _fields(response.json())
 
 
 def test_malformed_json_is_422_not_500(world: World) -> None:
     response = world.client.post(
-        "/api/v1/products", content=b"{not json", headers={**world.a, "Content-Type": "application/json"}
+        "/api/v1/products",
+        content=b"{not json",
+        headers={**world.a, "Content-Type": "application/json"},
     )
     assert response.status_code == 422
 
@@ -63,7 +73,9 @@ def test_malformed_json_is_422_not_500(world: World) -> None:
 )
 def test_bad_batch_bodies(world: World, change: dict[str, object], field: str) -> None:
     product = world.client.post("/api/v1/products", json=PRODUCT, headers=world.a).json()
-    response = world.client.post("/api/v1/batches", json={**batch_body(product["id"]), **change}, headers=world.a)
+    response = world.client.post(
+        "/api/v1/batches", json={**batch_body(product["id"]), **change}, headers=world.a
+    )
     assert response.status_code == 422, response.text
     assert field in _fields(response.json())
 
@@ -81,7 +93,9 @@ def test_bad_batch_bodies(world: World, change: dict[str, object], field: str) -
 )
 def test_bad_event_bodies(world: World, change: dict[str, object], field: str) -> None:
     batch = make_batch(world, events=0)
-    response = world.client.post(f"/api/v1/batches/{batch['id']}/events", json={**event_body(), **change}, headers=world.a)
+    response = world.client.post(
+        f"/api/v1/batches/{batch['id']}/events", json={**event_body(), **change}, headers=world.a
+    )
     assert response.status_code == 422, response.text
     assert field in _fields(response.json())
 
@@ -89,7 +103,9 @@ def test_bad_event_bodies(world: World, change: dict[str, object], field: str) -
 def test_custom_event_type(world: World) -> None:
     batch = make_batch(world, events=0)
     body = {**event_body(), "type": "custom", "type_label": "Làm héo"}
-    response = world.client.post(f"/api/v1/batches/{batch['id']}/events", json=body, headers=world.a)
+    response = world.client.post(
+        f"/api/v1/batches/{batch['id']}/events", json=body, headers=world.a
+    )
     assert response.status_code == 201
     assert response.json()["type_label"] == "Làm héo"
 
@@ -108,7 +124,12 @@ def test_another_cooperatives_batch_is_404(world: World) -> None:
     c = world.client
     assert c.get(f"/api/v1/batches/{batch['id']}", headers=world.b).status_code == 404
     assert c.get(f"/api/v1/batches/{batch['id']}/events", headers=world.b).status_code == 404
-    assert c.post(f"/api/v1/batches/{batch['id']}/events", json=event_body(), headers=world.b).status_code == 404
+    assert (
+        c.post(
+            f"/api/v1/batches/{batch['id']}/events", json=event_body(), headers=world.b
+        ).status_code
+        == 404
+    )
     assert c.get(f"/api/v1/batches/{batch['id']}/label.svg", headers=world.b).status_code == 404
     # the same answer as for a batch that does not exist at all
     missing = c.get("/api/v1/batches/00000000000000ff", headers=world.b)
@@ -121,7 +142,9 @@ def test_another_cooperatives_product_is_404(world: World) -> None:
     product = world.client.post("/api/v1/products", json=PRODUCT, headers=world.a).json()
     c = world.client
     assert c.get(f"/api/v1/products/{product['id']}", headers=world.b).status_code == 404
-    assert c.put(f"/api/v1/products/{product['id']}", json=PRODUCT, headers=world.b).status_code == 404
+    assert (
+        c.put(f"/api/v1/products/{product['id']}", json=PRODUCT, headers=world.b).status_code == 404
+    )
     batch = c.post("/api/v1/batches", json=batch_body(product["id"]), headers=world.b)
     assert batch.status_code == 404
 
@@ -129,7 +152,9 @@ def test_another_cooperatives_product_is_404(world: World) -> None:
 def test_no_token_or_wrong_role(world: World) -> None:
     c = world.client
     assert c.get("/api/v1/products").status_code == 401
-    assert c.get("/api/v1/products", headers={"Authorization": "Bearer tem_nope"}).status_code == 401
+    assert (
+        c.get("/api/v1/products", headers={"Authorization": "Bearer tem_nope"}).status_code == 401
+    )
     assert c.get("/api/v1/products", headers={"Authorization": "Basic abc"}).status_code == 401
     # an authority cannot write products; a cooperative cannot create organizations or keys
     assert c.post("/api/v1/products", json=PRODUCT, headers=world.root).status_code == 403
@@ -137,7 +162,10 @@ def test_no_token_or_wrong_role(world: World) -> None:
     assert c.post("/api/v1/products", json=PRODUCT, headers=inspector).status_code == 403
     org = {"kind": "cooperative", "name": "x", "province": "p", "district": "d", "commune": "c"}
     assert c.post("/api/v1/organizations", json=org, headers=world.a).status_code == 403
-    assert c.post(f"/api/v1/organizations/{world.coop_a}/keys", json={}, headers=world.a).status_code == 403
+    assert (
+        c.post(f"/api/v1/organizations/{world.coop_a}/keys", json={}, headers=world.a).status_code
+        == 403
+    )
 
 
 def test_inspector_reads_any_batch(world: World) -> None:
@@ -150,7 +178,9 @@ def test_product_update_keeps_signed_snapshot(world: World) -> None:
     batch = make_batch(world, events=1)
     c = world.client
     product_id = batch["product_id"]
-    renamed = c.put(f"/api/v1/products/{product_id}", json={**PRODUCT, "name": "Tên mới"}, headers=world.a)
+    renamed = c.put(
+        f"/api/v1/products/{product_id}", json={**PRODUCT, "name": "Tên mới"}, headers=world.a
+    )
     assert renamed.status_code == 200
     report = c.get(f"/api/v1/verify/{batch['token']}").json()
     assert report["verdict"] == "genuine"

@@ -14,7 +14,11 @@ def make_batch(world: World, events: int = 3, lot: str = "ST-2026-01") -> dict[s
     body: dict[str, object] = batch.json()
     kinds = ["harvesting", "processing", "packing", "shipping", "receiving"]
     for i in range(events):
-        ev = c.post(f"/api/v1/batches/{body['id']}/events", json=event_body(kinds[i % 5], 6 + i), headers=world.a)
+        ev = c.post(
+            f"/api/v1/batches/{body['id']}/events",
+            json=event_body(kinds[i % 5], 6 + i),
+            headers=world.a,
+        )
         assert ev.status_code == 201, ev.text
         assert ev.json()["seq"] == i
     return body

@@ -70,7 +70,12 @@ def _forge(world: World, private: ed25519.Ed25519PrivateKey, batch_id: str, issu
 
 def test_unknown_key(world: World) -> None:
     batch = make_batch(world, events=0)
-    forged = _forge(world, ed25519.Ed25519PrivateKey.generate(), str(batch["id"]), int(datetime.now(UTC).timestamp()))
+    forged = _forge(
+        world,
+        ed25519.Ed25519PrivateKey.generate(),
+        str(batch["id"]),
+        int(datetime.now(UTC).timestamp()),
+    )
     body = verify(world, forged)
     assert body["verdict"] == "unknown_key"
     assert codes(body) == {"unknown_key"}
@@ -80,7 +85,9 @@ def test_unknown_key(world: World) -> None:
 def _coop_key(world: World) -> tuple[SigningKey, ed25519.Ed25519PrivateKey]:
     store = KeyStore(world.settings.keys_dir, PASSPHRASE.encode())
     with sessions(world)() as session:
-        org = session.scalars(select(Organization).where(Organization.public_id == world.coop_a)).one()
+        org = session.scalars(
+            select(Organization).where(Organization.public_id == world.coop_a)
+        ).one()
         key = session.scalars(select(SigningKey).where(SigningKey.organization_id == org.id)).one()
         return key, store.load(key.store_name)
 
@@ -98,7 +105,9 @@ def test_signed_in_the_future(world: World) -> None:
     batch = make_batch(world, events=0)
     _, private = _coop_key(world)
     later = int((datetime.now(UTC) + timedelta(days=3)).timestamp())
-    assert codes(verify(world, _forge(world, private, str(batch["id"]), later))) == {"issued_in_future"}
+    assert codes(verify(world, _forge(world, private, str(batch["id"]), later))) == {
+        "issued_in_future"
+    }
 
 
 def test_valid_signature_for_a_batch_that_does_not_exist(world: World) -> None:
@@ -116,12 +125,16 @@ def test_revoked_key(world: World) -> None:
     # revoked after the label was signed: the label stays valid
     later = (issued + timedelta(seconds=5)).isoformat()
     response = world.client.post(
-        f"/api/v1/keys/{key.kid.hex()}/revoke", json={"reason": "máy tính bị mất", "revoked_at": later}, headers=world.root
+        f"/api/v1/keys/{key.kid.hex()}/revoke",
+        json={"reason": "máy tính bị mất", "revoked_at": later},
+        headers=world.root,
     )
     assert response.status_code == 200, response.text
     assert verify(world, str(batch["token"]))["verdict"] == "genuine"
     # a second revocation is a conflict; revoking "before the label" needs a new key
-    again = world.client.post(f"/api/v1/keys/{key.kid.hex()}/revoke", json={"reason": "x"}, headers=world.root)
+    again = world.client.post(
+        f"/api/v1/keys/{key.kid.hex()}/revoke", json={"reason": "x"}, headers=world.root
+    )
     assert again.status_code == 409
 
 
@@ -131,7 +144,9 @@ def test_revoked_before_issue(world: World) -> None:
     issued = datetime.fromisoformat(str(batch["issued_at"]).replace("Z", "+00:00"))
     earlier = (issued - timedelta(seconds=1)).isoformat()
     response = world.client.post(
-        f"/api/v1/keys/{key.kid.hex()}/revoke", json={"reason": "khóa bị lộ", "revoked_at": earlier}, headers=world.root
+        f"/api/v1/keys/{key.kid.hex()}/revoke",
+        json={"reason": "khóa bị lộ", "revoked_at": earlier},
+        headers=world.root,
     )
     assert response.status_code == 200
     body = verify(world, str(batch["token"]))
@@ -141,7 +156,9 @@ def test_revoked_before_issue(world: World) -> None:
     product = world.client.get("/api/v1/products", headers=world.a).json()[0]
     from tests.conftest import batch_body
 
-    refused = world.client.post("/api/v1/batches", json=batch_body(product["id"], "NEW-1"), headers=world.a)
+    refused = world.client.post(
+        "/api/v1/batches", json=batch_body(product["id"], "NEW-1"), headers=world.a
+    )
     assert refused.status_code == 409
     assert "no endorsed signing key" in refused.json()["message"]
 
@@ -149,7 +166,11 @@ def test_revoked_before_issue(world: World) -> None:
 def test_batch_row_changed_in_the_database(world: World) -> None:
     batch = make_batch(world, events=2)
     with sessions(world)() as session:
-        session.execute(update(Batch).where(Batch.public_id == bytes.fromhex(str(batch["id"]))).values(quantity="5000"))
+        session.execute(
+            update(Batch)
+            .where(Batch.public_id == bytes.fromhex(str(batch["id"])))
+            .values(quantity="5000")
+        )
         session.commit()
     body = verify(world, str(batch["token"]))
     assert body["verdict"] == "invalid"
@@ -208,11 +229,15 @@ def test_key_listing_never_shows_private_material(world: World) -> None:
     listing = world.client.get("/api/v1/keys", headers=world.root)
     assert listing.status_code == 200
     text = listing.text.lower()
-    assert "private" not in text and "store_name" not in text and ".pem" not in text
+    assert "private" not in text
+    assert "store_name" not in text
+    assert ".pem" not in text
     _, private = _coop_key(world)
     from cryptography.hazmat.primitives import serialization
 
-    raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    raw = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
     assert raw.hex() not in text
 
 
@@ -235,7 +260,9 @@ def test_wrong_passphrase_is_a_clear_error(world: World) -> None:
 
 def test_endorsement_windows_validated(world: World) -> None:
     bad = world.client.post(
-        f"/api/v1/organizations/{world.coop_a}/keys", json={"sign_days": 400, "verify_days": 300}, headers=world.root
+        f"/api/v1/organizations/{world.coop_a}/keys",
+        json={"sign_days": 400, "verify_days": 300},
+        headers=world.root,
     )
     assert bad.status_code == 422
     assert keys.Windows.from_days(datetime.now(UTC), 1, 1).sign_until > datetime.now(UTC)

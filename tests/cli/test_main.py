@@ -1,0 +1,292 @@
+"""The `tem` command line, as an operator uses it: init, organizations, keys, batches, verify."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tem.cli.main import app
+from tem.config import Settings
+from tests.conftest import PASSPHRASE
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(settings: Settings) -> dict[str, str]:
+    values = {
+        "TEM_DATA_DIR": str(settings.data_dir),
+        "TEM_KEY_PASSPHRASE": PASSPHRASE,
+        "TEM_PUBLIC_URL": "http://tem.test",
+        "COLUMNS": "300",
+    }
+    if settings.database_url:
+        values["TEM_DATABASE_URL"] = settings.database_url
+    return values
+
+
+def tem(env: dict[str, str], *args: str, code: int = 0) -> str:
+    result = runner.invoke(app, list(args), env=env)
+    output = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert result.exit_code == code, output
+    assert "Traceback" not in output
+    return output
+
+
+@pytest.fixture
+def batch(env: dict[str, str]) -> dict[str, str]:
+    tem(env, "init", "--authority-name", "Hội đồng OCOP tỉnh Yên Bái")
+    org = json.loads(
+        tem(
+            env,
+            "org",
+            "create",
+            "--kind",
+            "cooperative",
+            "--name",
+            "HTX Suối Giàng",
+            "--province",
+            "Yên Bái",
+            "--district",
+            "Văn Chấn",
+            "--commune",
+            "Suối Giàng",
+            "--json",
+        )
+    )
+    assert "signs until" in tem(env, "key", "create", "--org", org["id"])
+    product = json.loads(
+        tem(
+            env,
+            "product",
+            "create",
+            "--org",
+            org["id"],
+            "--name",
+            "Chè Shan Tuyết",
+            "--standard",
+            "VietGAP",
+            "--ocop-stars",
+            "4",
+            "--ocop-certificate",
+            "12/QĐ",
+            "--ocop-council",
+            "Hội đồng tỉnh",
+            "--ocop-awarded",
+            "2025-01-01",
+            "--ocop-expires",
+            "2028-01-01",
+            "--json",
+        )
+    )
+    created = json.loads(
+        tem(
+            env,
+            "batch",
+            "create",
+            "--org",
+            org["id"],
+            "--product",
+            product["id"],
+            "--lot",
+            "ST-01",
+            "--quantity",
+            "100",
+            "--unit",
+            "túi",
+            "--produced",
+            "2026-03-01",
+            "--expires",
+            "2027-03-01",
+            "--origin-name",
+            "Đồi chè",
+            "--json",
+        )
+    )
+    tem(
+        env,
+        "event",
+        "add",
+        "--org",
+        org["id"],
+        "--batch",
+        "ST-01",
+        "--type",
+        "harvesting",
+        "--time",
+        "2026-03-01T06:30:00+07:00",
+        "--place-name",
+        "Đồi chè",
+        "--actor",
+        "Tổ hái chè",
+    )
+    return {"org": org["id"], "url": created["label_url"], "id": created["id"]}
+
+
+def test_init_prints_a_token_once_and_is_repeatable(env: dict[str, str]) -> None:
+    first = tem(env, "init")
+    assert re.search(r"tem_[A-Za-z0-9_-]{20,}", first)
+    second = tem(env, "init")
+    assert "Already initialized" in second
+    assert not re.search(r"tem_[A-Za-z0-9_-]{20,}", second)
+
+
+def test_full_flow_and_offline_verify(env: dict[str, str], batch: dict[str, str]) -> None:
+    output = tem(env, "verify", batch["url"])
+    assert "GENUINE" in output
+    assert "HTX Suối Giàng" in output
+    report = json.loads(tem(env, "verify", batch["url"].split("/")[-1], "--json"))
+    assert report["verdict"] == "genuine"
+    assert report["history"][0]["status"] == "valid"
+
+
+def test_verify_image_decodes_the_label(
+    env: dict[str, str], batch: dict[str, str], tmp_path: Path
+) -> None:
+    out = tem(
+        env, "label", "write", "--org", batch["org"], "--batch", "ST-01", "--out", str(tmp_path)
+    )
+    assert batch["url"] in out.replace("\n", "")
+    assert "GENUINE" in tem(env, "verify", "--image", str(tmp_path / "ST-01.png"))
+
+
+def test_verify_image_errors(env: dict[str, str], batch: dict[str, str], tmp_path: Path) -> None:
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("RGB", (200, 200), "white").save(blank)
+    assert "no QR code found" in tem(env, "verify", "--image", str(blank), code=3)
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not an image")
+    assert "not an image" in tem(env, "verify", "--image", str(junk), code=2)
+    assert "no such file" in tem(env, "verify", "--image", str(tmp_path / "missing.png"), code=2)
+
+
+def test_verify_bad_code_exits_1(env: dict[str, str], batch: dict[str, str]) -> None:
+    output = tem(env, "verify", "HTTP://TEM.TEST/T/NOTATOKEN", code=1)
+    assert "INVALID" in output
+
+
+def test_bad_inputs_exit_2_with_field_messages(env: dict[str, str], batch: dict[str, str]) -> None:
+    out = tem(
+        env,
+        "product",
+        "create",
+        "--org",
+        batch["org"],
+        "--name",
+        "X",
+        "--ocop-stars",
+        "7",
+        "--ocop-certificate",
+        "1",
+        "--ocop-council",
+        "c",
+        "--ocop-awarded",
+        "2025-01-01",
+        "--ocop-expires",
+        "2026-01-01",
+        code=2,
+    )
+    assert "ocop.stars" in out
+    out = tem(
+        env,
+        "event",
+        "add",
+        "--org",
+        batch["org"],
+        "--batch",
+        "ST-01",
+        "--type",
+        "harvesting",
+        "--time",
+        "2026-03-01T06:30:00",
+        "--place-name",
+        "x",
+        "--actor",
+        "y",
+        code=2,
+    )
+    assert "time zone" in out
+
+
+def test_duplicate_lot_and_unknown_things(env: dict[str, str], batch: dict[str, str]) -> None:
+    products = json.loads(tem(env, "product", "list", "--org", batch["org"], "--json"))
+    out = tem(
+        env,
+        "batch",
+        "create",
+        "--org",
+        batch["org"],
+        "--product",
+        products[0]["id"],
+        "--lot",
+        "ST-01",
+        "--quantity",
+        "1",
+        "--unit",
+        "túi",
+        "--produced",
+        "2026-03-01",
+        "--expires",
+        "2027-03-01",
+        "--origin-name",
+        "x",
+        code=4,
+    )
+    assert "already exists" in out
+    assert "no organization" in tem(env, "product", "list", "--org", "nope", code=3)
+    assert "no batch" in tem(env, "event", "list", "--org", batch["org"], "--batch", "NOPE", code=3)
+
+
+def test_not_initialized_and_missing_passphrase(env: dict[str, str], tmp_path: Path) -> None:
+    fresh = {
+        **{k: v for k, v in env.items() if k != "TEM_DATABASE_URL"},
+        "TEM_DATA_DIR": str(tmp_path / "new"),
+    }
+    assert "tem init" in tem(fresh, "org", "list", code=6)
+    no_pass = {k: v for k, v in env.items() if k != "TEM_KEY_PASSPHRASE"}
+    assert "TEM_KEY_PASSPHRASE is not set" in tem(no_pass, "init", code=6)
+    bad_url = {**env, "TEM_PUBLIC_URL": "https://tem.example/with_underscore"}
+    assert "TEM_PUBLIC_URL" in tem(bad_url, "init", code=6)
+
+
+def test_revoke_then_verify(env: dict[str, str], batch: dict[str, str]) -> None:
+    keys = json.loads(tem(env, "key", "list", "--json"))
+    signing = next(k for k in keys if k["purpose"] == "signing")
+    tem(
+        env,
+        "key",
+        "revoke",
+        signing["key_id"],
+        "--reason",
+        "khóa bị lộ",
+        "--at",
+        "2020-01-01T00:00:00+00:00",
+    )
+    assert "REVOKED" in tem(env, "verify", batch["url"], code=1)
+
+
+def test_demo_builds_labels_and_prints_urls(tmp_path: Path) -> None:
+    env = {
+        "TEM_DATA_DIR": str(tmp_path / "demo"),
+        "TEM_PUBLIC_URL": "http://127.0.0.1:8000",
+        "COLUMNS": "400",
+    }
+    out = tem(env, "demo")
+    urls = re.findall(
+        r"HTTP://127\.0\.0\.1:8000/T/[A-Z2-7]+", out.replace("\n", "").replace(" ", "")
+    )
+    assert len(urls) >= 4
+    labels = sorted(p.name for p in (tmp_path / "demo" / "labels").iterdir())
+    assert any(n.endswith(".png") for n in labels)
+    assert any(n.endswith(".svg") for n in labels)
+    passphrase = tmp_path / "demo" / "demo-passphrase.txt"
+    assert passphrase.stat().st_mode & 0o777 == 0o600
+    assert "not empty" in tem(env, "demo", code=4)
+    assert "GENUINE" in tem({**env, "TEM_DEMO": "1"}, "verify", urls[0])
+    tem(env, "demo", "--reset")
