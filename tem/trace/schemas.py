@@ -62,7 +62,8 @@ class ProductCreate(Strict):
     @field_validator("image_url")
     @classmethod
     def _image_url(cls, value: str) -> str:
-        if value and not re.fullmatch(r"(/[\w\-./%]*|https://[^\s\"'<>]+)", value):
+        # "/x" is this host; "//x" and "/\\x" are other hosts to a browser, so refused.
+        if value and not re.fullmatch(r"(/(?![/\\])[\w\-./%]*|https://[^\s\"'<>\\]+)", value):
             raise ValueError("must be a path on this server starting with / or an https:// URL")
         return value
 

@@ -17,10 +17,7 @@ site = APIRouter(include_in_schema=False)
 
 # Pages carry no script and load nothing from elsewhere; say so to the browser too.
 PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
+    "Content-Security-Policy": pages.CONTENT_SECURITY_POLICY + "; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
@@ -47,8 +44,9 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-Lang = Annotated[str | None, Query(max_length=5, pattern=r"^[a-zA-Z-]*$")]
-AcceptLanguage = Annotated[str | None, Header(max_length=500)]
+# Unusual values are ignored by pick_language (Vietnamese wins), never refused.
+Lang = Annotated[str | None, Query()]
+AcceptLanguage = Annotated[str | None, Header()]
 
 
 @site.get("/T/{token}", response_class=HTMLResponse)
@@ -61,7 +59,7 @@ def verify_page(
     accept_language: AcceptLanguage = None,
 ) -> HTMLResponse:
     """What a shopper sees after scanning a label."""
-    language = pick_language(lang, accept_language)
+    language = pick_language((lang or "")[:8], (accept_language or "")[:500])
     report = _verify(session, state, token)
     html = pages.render_verify_page(
         report, language, token=token[:MAX_TOKEN_PATH], public_url=state.settings.public_url
@@ -72,5 +70,6 @@ def verify_page(
 @site.get("/", response_class=HTMLResponse)
 def home(lang: Lang = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
     return HTMLResponse(
-        pages.render_home_page(pick_language(lang, accept_language)), headers=PAGE_HEADERS
+        pages.render_home_page(pick_language((lang or "")[:8], (accept_language or "")[:500])),
+        headers=PAGE_HEADERS,
     )

@@ -26,6 +26,7 @@ def _fields(response_json: dict[str, object]) -> set[str]:
         ({"ocop": {**PRODUCT["ocop"], "awarded": "2025-02-30"}}, "ocop.awarded"),  # type: ignore[dict-item]
         ({"gtin": "8930000000018"}, "gtin"),
         ({"image_url": "javascript:alert(1)"}, "image_url"),
+        ({"image_url": "//evil.example/x.png"}, "image_url"),
         ({"unexpected": 1}, "unexpected"),
     ],
 )
