@@ -280,31 +280,69 @@ def verify(
     image: Annotated[
         Path | None, typer.Option("--image", help="A photo or scan of a label to decode first.")
     ] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle",
+            help="Verify with this trust bundle (GET /api/v1/trust-bundle) only, no database.",
+        ),
+    ] = None,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--anchor",
+            help="With --bundle: trust only this authority public key (hex); repeatable.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify a label offline against the trust anchors in the data directory. Exit 0 only if genuine."""
+    """Verify a label offline. Exit 0 only if genuine.
+
+    By default against the trust anchors and records in the data directory (the batch
+    history is checked too); with --bundle, from the code and a trust bundle alone.
+    """
     from tem.crypto.statements import token_from_url
-    from tem.trace.verification import report_json, verify_report
-    from tem.web.state import AppState
+    from tem.keys.service import trust_store
+    from tem.trace.verification import Report, report_json, verify_report
+    from tem.verify.trust import TrustStore
+    from tem.verify.verifier import verify_token
 
     if (code is None) == (image is None):
         fail("give a URL or token, or --image FILE (one of the two)")
-    text = _decode_image(image) if image is not None else str(code)
-    ctx = Context()
-    with handled(), ctx.session() as session:
-        state = AppState(
-            ctx.settings,
-            ctx.engine,
-            session_factory(ctx.engine),
-            KeyStore(ctx.settings.keys_dir, b""),
-        )
-        report = report_json(verify_report(session, token_from_url(text), state.trust(session)))
+    text = token_from_url(_decode_image(image) if image is not None else str(code))
+    if bundle is not None:
+        try:
+            data = bundle.read_bytes()
+        except OSError as exc:
+            fail(f"cannot read the trust bundle {bundle}: {exc.strerror}")
+        with handled():
+            pinned = {_hex_key(a) for a in anchor} if anchor else None
+            trust = TrustStore.from_bundle(data, pinned_anchors=pinned)
+        now = datetime.now(UTC)
+        result = verify_token(text, trust, int(now.timestamp()))
+        report = report_json(Report(result.verdict, list(result.reasons), result, now))
+    else:
+        if anchor:
+            fail("--anchor only applies with --bundle")
+        ctx = Context()
+        with handled(), ctx.session() as session:
+            report = report_json(verify_report(session, text, trust_store(session)))
     if as_json:
         _print_json(report)
     else:
         _print_report(report)
     if report["verdict"] != "genuine":
         raise typer.Exit(EXIT_NOT_GENUINE)
+
+
+def _hex_key(text: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        fail(f"--anchor {text!r} is not a 32-byte Ed25519 public key in hex")
+    return raw
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -341,8 +379,8 @@ def org_create(
     kind: Annotated[str, typer.Option(help="cooperative or inspector")],
     name: Annotated[str, typer.Option()],
     province: Annotated[str, typer.Option()],
-    district: Annotated[str, typer.Option()],
     commune: Annotated[str, typer.Option()],
+    district: Annotated[str, typer.Option(help="Optional since the 2025 reform.")] = "",
     street: Annotated[str, typer.Option()] = "",
     contact_name: Annotated[str, typer.Option()] = "",
     phone: Annotated[str, typer.Option()] = "",

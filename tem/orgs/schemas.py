@@ -16,7 +16,12 @@ class OrganizationCreate(BaseModel):
     kind: Literal["cooperative", "inspector"]
     name: str = Field(min_length=1, max_length=200, examples=["HTX Chè Shan Tuyết Suối Giàng"])
     province: str = Field(min_length=1, max_length=100, examples=["Yên Bái"])
-    district: str = Field(min_length=1, max_length=100, examples=["Văn Chấn"])
+    district: str = Field(
+        default="",
+        max_length=100,
+        examples=["Văn Chấn"],
+        description="Optional: since July 2025 many addresses have no district level.",
+    )
     commune: str = Field(min_length=1, max_length=100, examples=["Suối Giàng"])
     street: str = Field(default="", max_length=200)
     contact_name: str = Field(default="", max_length=200)

@@ -97,6 +97,32 @@ class TrustStore:
             store.revocations.setdefault(revocation.kid, []).append(revocation)
         return store
 
+    @classmethod
+    def from_bundle(cls, data: bytes, *, pinned_anchors: set[bytes] | None = None) -> TrustStore:
+        """Build a store from a trust bundle (deterministic CBOR, see docs/format.md).
+
+        With ``pinned_anchors`` (raw public keys), only those authority keys are
+        trusted, whatever else the bundle lists.
+
+        Raises:
+            VerificationError: if the bundle is malformed.
+        """
+        from tem.crypto import cbor
+
+        try:
+            bundle = cbor.decode(data)
+            anchors = [
+                Anchor(KeyId(_bytes(a["kid"])), _bytes(a["pub"]), _text(a["name"]), _text(a["org"]))
+                for a in bundle["anchors"]
+            ]
+            endorsements = [_bytes(e) for e in bundle["endorsements"]]
+            revocations = [_bytes(r) for r in bundle["revocations"]]
+        except (TemError, KeyError, TypeError) as exc:
+            raise VerificationError("the trust bundle is malformed") from exc
+        if pinned_anchors is not None:
+            anchors = [a for a in anchors if a.public_key in pinned_anchors]
+        return cls.build(anchors, endorsements, revocations)
+
     def _anchor_for(self, statement: Statement) -> Anchor:
         for anchor in self.anchors.get(statement.kid, []):
             try:

@@ -290,3 +290,34 @@ def test_demo_builds_labels_and_prints_urls(tmp_path: Path) -> None:
     assert "not empty" in tem(env, "demo", code=4)
     assert "GENUINE" in tem({**env, "TEM_DEMO": "1"}, "verify", urls[0])
     tem(env, "demo", "--reset")
+
+
+def test_verify_with_a_trust_bundle_only(
+    env: dict[str, str], batch: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    from tem.crypto import cbor
+    from tem.db import make_engine, session_factory
+    from tem.keys.service import trust_bundle
+
+    engine = make_engine(settings)
+    with session_factory(engine)() as session:
+        data = trust_bundle(session)
+    engine.dispose()
+    bundle = tmp_path / "bundle.cbor"
+    bundle.write_bytes(cbor.encode(data))
+    # no data directory at all: only the code and the bundle
+    offline = {"TEM_DATA_DIR": str(tmp_path / "nothing-here"), "COLUMNS": "300"}
+    assert "GENUINE" in tem(offline, "verify", batch["url"], "--bundle", str(bundle))
+    root = data["anchors"][0]["pub"].hex()
+    assert "GENUINE" in tem(
+        offline, "verify", batch["url"], "--bundle", str(bundle), "--anchor", root
+    )
+    other = "11" * 32
+    out = tem(offline, "verify", batch["url"], "--bundle", str(bundle), "--anchor", other, code=1)
+    assert "UNKNOWN_KEY" in out
+    garbage = tmp_path / "garbage.cbor"
+    garbage.write_bytes(b"\xff\x00")
+    assert "malformed" in tem(offline, "verify", batch["url"], "--bundle", str(garbage), code=2)
+    assert "not a 32-byte" in tem(
+        offline, "verify", batch["url"], "--bundle", str(bundle), "--anchor", "zz", code=2
+    )
