@@ -20,8 +20,8 @@ install: $(STAMP)
 
 ## demo: build a demo on SQLite (sample authority, cooperatives, batches, labels) and serve it
 demo: $(STAMP)
-	TEM_DATA_DIR=$(DEMO_DIR) TEM_DEMO=1 $(BIN)/tem demo --reset
-	TEM_DATA_DIR=$(DEMO_DIR) TEM_DEMO=1 $(BIN)/tem serve --host $(HOST) --port $(PORT)
+	TEM_DATA_DIR=$(DEMO_DIR) TEM_DEMO=1 TEM_PUBLIC_URL=http://$(HOST):$(PORT) $(BIN)/tem demo --reset
+	TEM_DATA_DIR=$(DEMO_DIR) TEM_DEMO=1 TEM_PUBLIC_URL=http://$(HOST):$(PORT) $(BIN)/tem serve --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (SQLite by default; set TEM_DATABASE_URL for PostgreSQL)
 test: $(STAMP)

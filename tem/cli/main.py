@@ -245,10 +245,10 @@ def demo(
         task = bar.add_task("building the demo", total=None)
         result = build_demo(s, progress=lambda msg: bar.update(task, description=msg))
     out.print("[bold]Tem demo[/] — sample data, clearly marked [DEMO]; not real cooperatives.\n")
-    table = Table("product", "lot", "verification URL (the QR content)")
     for product, lot, url in result.urls:
-        table.add_row(product, lot, url)
-    out.print(table)
+        out.print(f"{product} — lot {lot}:", highlight=False)
+        # One unbroken line, so it can be copied or clicked in any terminal.
+        out.print(f"  {url}", highlight=False, soft_wrap=True)
     out.print(f"\nLabels (PNG and SVG): {s.labels_dir.resolve()}")
     out.print(f"Demo API tokens: {(s.data_dir / 'demo-tokens.txt').resolve()}")
     out.print(f"Demo key passphrase (encrypts the sample keys): {marker.resolve()}")

@@ -33,7 +33,7 @@ def decode(text: str) -> bytes:
             or non-zero trailing bits (which would make two texts decode alike).
     """
     upper = text.upper()
-    if not _ALPHABET.fullmatch(upper):
+    if not text.isascii() or not _ALPHABET.fullmatch(upper):
         raise Base32Error("the code contains characters that are not Base32 (A-Z, 2-7)")
     if len(upper) % 8 not in _VALID_REMAINDERS:
         raise Base32Error("the code has a length no Base32 text can have (it looks truncated)")

@@ -11,6 +11,7 @@ verifier never has to agree with us on float encoding.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import cbor2
@@ -70,7 +71,7 @@ def encode(value: CborValue, _depth: int = 0) -> bytes:
         return _head(4, len(value)) + b"".join(encode(v, _depth + 1) for v in value)
     if isinstance(value, dict):
         items = sorted((encode(k, _depth + 1), encode(v, _depth + 1)) for k, v in value.items())
-        for (k1, _), (k2, _) in zip(items, items[1:], strict=False):
+        for (k1, _), (k2, _) in itertools.pairwise(items):
             if k1 == k2:
                 raise CborError("duplicate map key")
         return _head(5, len(items)) + b"".join(k + v for k, v in items)

@@ -123,12 +123,12 @@ def parse_sign1(data: bytes, *, allow_tag: bool = True) -> Sign1:
         if not allow_tag or obj.tag != COSE_SIGN1_TAG:
             raise CoseError(f"not a COSE_Sign1: unexpected CBOR tag {obj.tag}")
         obj = obj.value
-    if not isinstance(obj, list) or len(obj) != 4:
+    if not isinstance(obj, list | tuple) or len(obj) != 4:
         raise CoseError("not a COSE_Sign1: expected an array of four items")
     protected_bytes, unprotected, payload, signature = obj
     if not isinstance(protected_bytes, bytes):
         raise CoseError("COSE_Sign1 protected header must be a byte string")
-    if not isinstance(unprotected, dict):
+    if not isinstance(unprotected, Mapping):
         raise CoseError("COSE_Sign1 unprotected header must be a map")
     if not isinstance(payload, bytes):
         raise CoseError("COSE_Sign1 payload must be an attached byte string")
@@ -157,7 +157,10 @@ def verify_signature(msg: Sign1, public_key: PublicKey, external_aad: bytes = b"
         CoseError: for an unsupported or mismatched algorithm, or a bad signature.
     """
     alg = msg.alg
-    to_be_signed = sig_structure(msg.protected_bytes, msg.payload, external_aad)
+    # RFC 9052 §4.4: an empty protected bucket is signed as h'', however it was sent (h'a0').
+    to_be_signed = sig_structure(
+        msg.protected_bytes if msg.protected else b"", msg.payload, external_aad
+    )
     try:
         if alg == ALG_EDDSA and isinstance(
             public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey

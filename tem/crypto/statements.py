@@ -179,7 +179,7 @@ def token_url(public_url: str, token_text: str) -> str:
 
 def token_from_url(url_or_token: str) -> str:
     """Take the token out of a scanned URL, or return the text if it is a bare token."""
-    text = url_or_token.strip()
+    text = url_or_token.strip().split("?", 1)[0].split("#", 1)[0]  # query and fragment first
     if "/" in text:
         text = text.rstrip("/").rsplit("/", 1)[1]
     return text.split("?", 1)[0].split("#", 1)[0]

@@ -18,5 +18,5 @@ def label_content(batch: Batch, public_url: str) -> LabelContent:
         product_name=str(product.get("name", "")),
         ocop_stars=ocop.get("stars") if isinstance(ocop.get("stars"), int) else None,
         lot_code=batch.lot_code,
-        expiry_date=batch.expiry_date.isoformat(),
+        expiry_date=f"{batch.expiry_date:%d/%m/%Y}",  # the Vietnamese way: 31/12/2027
     )

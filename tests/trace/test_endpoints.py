@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+import zxingcpp
+from PIL import Image
 
 from tests.conftest import PRODUCT, World, batch_body, event_body
 from tests.trace.test_flow import make_batch
@@ -196,4 +200,10 @@ def test_labels_download(world: World) -> None:
     assert "Chè Shan Tuyết cổ thụ" in svg.text
     png = world.client.get(f"/api/v1/batches/{batch['id']}/label.png", headers=world.a)
     assert png.status_code == 200
-    assert png.content.startswith(b"\x89PNG")
+    # an independent decoder reads exactly the URL, and that URL verifies
+    with Image.open(io.BytesIO(png.content)) as image:
+        decoded = [r.text for r in zxingcpp.read_barcodes(image)]
+    assert decoded == [batch["label_url"]]
+    path = "/" + str(decoded[0]).split("/", 3)[3]
+    token = path.rsplit("/", 1)[1]
+    assert world.client.get(f"/api/v1/verify/{token}").json()["verdict"] == "genuine"
