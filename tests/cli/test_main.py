@@ -278,9 +278,7 @@ def test_demo_builds_labels_and_prints_urls(tmp_path: Path) -> None:
         "COLUMNS": "400",
     }
     out = tem(env, "demo")
-    urls = re.findall(
-        r"HTTP://127\.0\.0\.1:8000/T/[A-Z2-7]+", out.replace("\n", "").replace(" ", "")
-    )
+    urls = re.findall(r"HTTP://127\.0\.0\.1:8000/T/[A-Z2-7]+", out)
     assert len(urls) >= 4
     labels = sorted(p.name for p in (tmp_path / "demo" / "labels").iterdir())
     assert any(n.endswith(".png") for n in labels)
