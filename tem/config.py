@@ -14,6 +14,10 @@ from tem.errors import ConfigurationError
 # Characters of the QR alphanumeric mode (ISO/IEC 18004 §7.4.4), minus space.
 _QR_ALNUM_URL = re.compile(r"HTTPS?://[0-9A-Z$%*+\-./:]+")
 
+# A stamp token is 115 bytes, 184 Base32 characters; "/T/" and the base must leave it
+# within the 221 characters QR version 8-M holds in alphanumeric mode: 221 - 184 - 3 = 34.
+MAX_PUBLIC_URL = 34
+
 DEMO_PASSPHRASE_FILE = "demo-passphrase.txt"  # noqa: S105 - a file name, not a secret
 
 
@@ -48,9 +52,9 @@ class Settings(BaseSettings):
                 "TEM_PUBLIC_URL must be an http(s) URL using only letters, digits and $%*+-./: "
                 "(no query string, no underscore), so that a QR code holds it in alphanumeric mode"
             )
-        if len(url) > 40:
+        if len(url) > MAX_PUBLIC_URL:
             raise ValueError(
-                "TEM_PUBLIC_URL must be at most 40 characters so labels fit QR version 8"
+                f"TEM_PUBLIC_URL must be at most {MAX_PUBLIC_URL} characters so that stamps fit QR version 8"
             )
         return value.rstrip("/")
 

@@ -11,7 +11,6 @@ verifier never has to agree with us on float encoding.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import cbor2
@@ -54,27 +53,39 @@ def encode(value: CborValue, _depth: int = 0) -> bytes:
     """
     if _depth > _MAX_DEPTH:
         raise CborError("CBOR nesting too deep")
+    # Exact type checks first: this runs on every verification, and bool is an int.
+    kind = type(value)
+    if kind is int:
+        if value >= 0:
+            return bytes((value,)) if value < 24 else _head(0, value)
+        return _head(1, -1 - value)
+    if kind is bytes:
+        size = len(value)
+        head = bytes((0x40 | size,)) if size < 24 else _head(2, size)
+        return head + bytes(value)
+    if kind is str:
+        raw = value.encode("utf-8")
+        size = len(raw)
+        return (bytes((0x60 | size,)) if size < 24 else _head(3, size)) + raw
     if value is False:
         return b"\xf4"
     if value is True:
         return b"\xf5"
     if value is None:
         return b"\xf6"
-    if isinstance(value, int):
-        return _head(0, value) if value >= 0 else _head(1, -1 - value)
-    if isinstance(value, bytes):
-        return _head(2, len(value)) + value
-    if isinstance(value, str):
-        raw = value.encode("utf-8")
-        return _head(3, len(raw)) + raw
-    if isinstance(value, list | tuple):
-        return _head(4, len(value)) + b"".join(encode(v, _depth + 1) for v in value)
     if isinstance(value, dict):
-        items = sorted((encode(k, _depth + 1), encode(v, _depth + 1)) for k, v in value.items())
-        for (k1, _), (k2, _) in itertools.pairwise(items):
-            if k1 == k2:
+        depth = _depth + 1
+        items = sorted((encode(k, depth), encode(v, depth)) for k, v in value.items())
+        for index in range(1, len(items)):
+            if items[index - 1][0] == items[index][0]:
                 raise CborError("duplicate map key")
         return _head(5, len(items)) + b"".join(k + v for k, v in items)
+    if isinstance(value, list | tuple):
+        return _head(4, len(value)) + b"".join(encode(v, _depth + 1) for v in value)
+    if isinstance(value, int):  # IntEnum members and other int subclasses
+        return encode(int(value), _depth)
+    if isinstance(value, bytes | str):
+        return encode(bytes(value) if isinstance(value, bytes) else str(value), _depth)
     raise CborError(f"type {type(value).__name__} is not allowed in a Tem statement")
 
 

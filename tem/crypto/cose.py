@@ -28,6 +28,8 @@ HEADER_KID = 4
 ALG_EDDSA = -8
 ALG_ES256 = -7
 
+_SIGNATURE1_PREFIX = b"\x84" + cbor.encode("Signature1")
+
 PublicKey = ed25519.Ed25519PublicKey | ed448.Ed448PublicKey | ec.EllipticCurvePublicKey
 
 
@@ -74,6 +76,13 @@ def sig_structure(
     ``context`` is "Signature1" for COSE_Sign1 and "Signature" (with
     ``sign_protected``, the signer's protected header) for COSE_Sign.
     """
+    if context == "Signature1":  # the hot path, spelled out: 84 6a "Signature1" ...
+        return (
+            _SIGNATURE1_PREFIX
+            + cbor.encode(protected_bytes)
+            + cbor.encode(external_aad)
+            + cbor.encode(payload)
+        )
     items: list[Any] = [context, protected_bytes]
     if context == "Signature":
         items.append(sign_protected if sign_protected is not None else b"")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import NewType
 
 from cryptography.hazmat.primitives import serialization
@@ -27,6 +28,10 @@ def key_id(public_key: ed25519.Ed25519PublicKey | bytes) -> KeyId:
     return KeyId(hashlib.sha256(raw).digest()[:KEY_ID_LENGTH])
 
 
+@lru_cache(maxsize=4096)
 def load_public(raw: bytes) -> ed25519.Ed25519PublicKey:
-    """Load a raw 32-byte Ed25519 public key. Raises ValueError on bad length."""
+    """Load a raw 32-byte Ed25519 public key (cached: keys are few, verifications many).
+
+    Raises ValueError on a bad length.
+    """
     return ed25519.Ed25519PublicKey.from_public_bytes(raw)

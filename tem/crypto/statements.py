@@ -37,6 +37,7 @@ class StatementType(IntEnum):
     BATCH = 3
     EVENT = 4
     LABEL = 5
+    STAMP = 6
 
 
 class TokenError(TemError):
@@ -73,29 +74,55 @@ class Statement:
     claims: dict[Any, Any]
 
 
+# Every Tem protected header is these five bytes followed by the 8-byte key id:
+# a2 (map of 2) 01 27 (alg: -8 EdDSA) 04 48 (kid: an 8-byte string).
+_PROTECTED_PREFIX = bytes.fromhex("a201270448")
+
+
+def _bstr(data: bytes) -> bytes:
+    return cbor.encode(data)
+
+
 def parse_statement(raw: bytes, expected: StatementType | None = None) -> Statement:
     """Parse a Tem statement strictly (deterministic CBOR throughout, Tem's header).
+
+    The envelope is decoded once; its one permitted encoding is then rebuilt from
+    the four items and compared, which is how "deterministic" is enforced without
+    re-encoding the whole tree (this is the hot path of every verification).
 
     Raises:
         StatementError: on any deviation from the layout in docs/format.md.
     """
     try:
-        cbor.decode(raw)  # the whole envelope must be deterministic: one encoding
-        envelope = cose.parse_sign1(raw, allow_tag=False)
-    except TemError as exc:
+        items = cbor.decode_lenient(raw)
+    except cbor.CborError as exc:
         raise StatementError(f"not a Tem statement: {exc.message}") from exc
-    kid = envelope.protected.get(cose.HEADER_KID)
-    if (
-        not isinstance(kid, bytes)
-        or len(kid) != KEY_ID_LENGTH
-        or envelope.protected_bytes != protected_header(KeyId(kid))
-        or envelope.unprotected
-    ):
+    if not isinstance(items, list):
+        raise StatementError(
+            "not a Tem statement: CBOR uses a form Tem does not allow (statements are untagged arrays)"
+        )
+    if len(items) != 4:
+        raise StatementError("not a Tem statement: expected an array of four items")
+    protected_bytes, unprotected, payload, signature = items
+    if not isinstance(payload, bytes):
+        raise StatementError("not a Tem statement: payload must be an attached byte string")
+    if not isinstance(protected_bytes, bytes) or not isinstance(signature, bytes):
+        raise StatementError("not a Tem statement: COSE_Sign1 items have the wrong types")
+    if unprotected != {} or not isinstance(unprotected, dict):
         raise StatementError("not a Tem statement: unexpected COSE headers")
-    if len(envelope.signature) != 64:
+    if len(protected_bytes) != len(
+        _PROTECTED_PREFIX
+    ) + KEY_ID_LENGTH or not protected_bytes.startswith(_PROTECTED_PREFIX):
+        raise StatementError("not a Tem statement: unexpected COSE headers")
+    if len(signature) != 64:
         raise StatementError("not a Tem statement: an Ed25519 signature is 64 bytes")
+    if raw != b"\x84" + _bstr(protected_bytes) + b"\xa0" + _bstr(payload) + _bstr(signature):
+        raise StatementError(
+            "not a Tem statement: CBOR is not in deterministic encoding (RFC 8949 §4.2.1)"
+        )
+    kid = KeyId(protected_bytes[len(_PROTECTED_PREFIX) :])
     try:
-        claims = cbor.decode(envelope.payload)
+        claims = cbor.decode(payload)
     except cbor.CborError as exc:
         raise StatementError(f"statement payload is not valid: {exc.message}") from exc
     if not isinstance(claims, dict):
@@ -111,27 +138,41 @@ def parse_statement(raw: bytes, expected: StatementType | None = None) -> Statem
         raise StatementError(
             f"expected a {expected.name.lower()} statement, got {kind.name.lower()}"
         )
-    return Statement(raw, envelope, KeyId(kid), kind, claims)
+    envelope = cose.Sign1(
+        protected_bytes,
+        {cose.HEADER_ALG: cose.ALG_EDDSA, cose.HEADER_KID: bytes(kid)},
+        {},
+        payload,
+        signature,
+    )
+    return Statement(raw, envelope, kid, kind, claims)
 
 
 # --- Label token -------------------------------------------------------------
 
 LABEL_BATCH = 2
 LABEL_ISSUED_AT = 3
+STAMP_SERIAL = 4
+SERIAL_LENGTH = 10  # 80 random bits
 
 
 @dataclass(frozen=True)
 class Token:
-    """A parsed label token. ``statement`` carries the signature still to be checked."""
+    """A parsed label or stamp token. ``statement`` carries the signature still to be checked."""
 
     text: str
     statement: Statement
     batch_id: BatchId
     issued_at: int
+    serial: Serial | None = None  # set for stamps only
 
     @property
     def kid(self) -> KeyId:
         return self.statement.kid
+
+    @property
+    def is_stamp(self) -> bool:
+        return self.serial is not None
 
 
 def label_payload(batch_id: BatchId, issued_at: int) -> bytes:
@@ -141,8 +182,20 @@ def label_payload(batch_id: BatchId, issued_at: int) -> bytes:
     )
 
 
+def stamp_payload(batch_id: BatchId, issued_at: int, serial: Serial) -> bytes:
+    """The payload of a stamp token: ``{1: 6, 2: batch id, 3: issued-at, 4: serial (10 bytes)}``."""
+    return cbor.encode(
+        {
+            TYPE_KEY: StatementType.STAMP,
+            LABEL_BATCH: batch_id,
+            LABEL_ISSUED_AT: issued_at,
+            STAMP_SERIAL: serial,
+        }
+    )
+
+
 def parse_token(text: str) -> Token:
-    """Parse a label token from its Base32 text (any case, surrounding space ignored).
+    """Parse a label or stamp token from its Base32 text (any case, surrounding space ignored).
 
     Raises:
         TokenError: the one domain error, with a message a shopper can read.
@@ -154,14 +207,25 @@ def parse_token(text: str) -> Token:
         raise TokenError("the code is too long to be a Tem code")
     try:
         raw = base32.decode(cleaned)
-        statement = parse_statement(raw, StatementType.LABEL)
+        statement = parse_statement(raw)
     except TemError as exc:
         raise TokenError(f"the code is damaged or not a Tem code: {exc.message}") from exc
+    if statement.type not in (StatementType.LABEL, StatementType.STAMP):
+        raise TokenError(
+            "the code is damaged or not a Tem code: expected a label or stamp statement, "
+            f"got {statement.type.name.lower()}"
+        )
     claims = statement.claims
     batch = claims.get(LABEL_BATCH)
     issued_at = claims.get(LABEL_ISSUED_AT)
+    serial = claims.get(STAMP_SERIAL)
+    expected = {TYPE_KEY, LABEL_BATCH, LABEL_ISSUED_AT}
+    if statement.type is StatementType.STAMP:
+        expected.add(STAMP_SERIAL)
+        if not isinstance(serial, bytes) or len(serial) != SERIAL_LENGTH:
+            raise TokenError("the code is damaged or not a Tem code: unexpected stamp fields")
     if (
-        set(claims) != {TYPE_KEY, LABEL_BATCH, LABEL_ISSUED_AT}
+        set(claims) != expected
         or not isinstance(batch, bytes)
         or len(batch) != BATCH_ID_LENGTH
         or not isinstance(issued_at, int)
@@ -169,7 +233,14 @@ def parse_token(text: str) -> Token:
         or not 0 <= issued_at < 2**32
     ):
         raise TokenError("the code is damaged or not a Tem code: unexpected label fields")
-    return Token(base32.encode(raw), statement, BatchId(batch), issued_at)
+    # base32.decode refused every non-canonical text, so the upper-cased input is canonical.
+    return Token(
+        cleaned.upper(),
+        statement,
+        BatchId(batch),
+        issued_at,
+        Serial(serial) if isinstance(serial, bytes) else None,
+    )
 
 
 def token_url(public_url: str, token_text: str) -> str:

@@ -5,8 +5,13 @@ from tem.models.batch import Batch, Event
 from tem.models.key import Endorsement, KeyPurpose, Revocation, SigningKey
 from tem.models.organization import ApiToken, Organization, Role
 from tem.models.product import Product
+from tem.models.scan import Alert, AlertKind, AlertStatus, Report, ReportStatus, Scan, ScanKind
+from tem.models.stamp import PrintRun, RunStatus, Stamp, StampStatus
 
 __all__ = [
+    "Alert",
+    "AlertKind",
+    "AlertStatus",
     "ApiToken",
     "Base",
     "Batch",
@@ -14,8 +19,16 @@ __all__ = [
     "Event",
     "KeyPurpose",
     "Organization",
+    "PrintRun",
     "Product",
+    "Report",
+    "ReportStatus",
     "Revocation",
     "Role",
+    "RunStatus",
+    "Scan",
+    "ScanKind",
     "SigningKey",
+    "Stamp",
+    "StampStatus",
 ]

@@ -34,8 +34,12 @@ class Batch(Timestamped, Base):
     # The signed batch record (COSE_Sign1) and the signed label token, byte for byte.
     statement: Mapped[bytes] = mapped_column(LargeBinary)
     label_token: Mapped[bytes] = mapped_column(LargeBinary)
+    # A recall is shown to every shopper who scans any label or stamp of the batch.
+    recalled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    recall_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    recalled_by_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), default=None)
 
-    organization: Mapped[Organization] = relationship(lazy="raise")
+    organization: Mapped[Organization] = relationship(lazy="raise", foreign_keys=[organization_id])
     product: Mapped[Product] = relationship(lazy="raise")
     events: Mapped[list[Event]] = relationship(
         back_populates="batch", lazy="raise", order_by="Event.seq"

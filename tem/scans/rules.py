@@ -1,0 +1,650 @@
+"""Clone-detection rules: pure functions from a stamp's facts and scan history to findings.
+
+A photocopied stamp carries a valid signature, so copies are caught from the scans of
+its serial. Each rule is a small function ``(StampFacts, Thresholds) -> Finding | None``;
+:func:`evaluate` runs them all and :func:`verdict_for` turns the findings into the verdict a
+scan gets. Nothing here reads a database, the network or the clock: the caller passes the
+facts, including ``now``. The rules, their defaults and what a shopper reads are written
+up for cooperatives and inspectors in ``docs/clone-rules.md``.
+
+Scans an inspector makes (``inspection=True``) are ignored by every rule: checking a stamp
+must never make it look copied.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta, timezone
+from itertools import pairwise
+from typing import Any, Final, Literal
+
+from tem.scans.places import EARTH_RADIUS_KM, distance_km, nearest_place
+
+RuleName = Literal[
+    "key_leak", "void", "recalled", "too_many_scans", "too_many_sessions", "impossible_travel"
+]
+Severity = Literal["critical", "high", "medium"]
+ScanVerdict = Literal["invalid", "void", "recalled", "suspect"]
+Language = Literal["vi", "en"]
+
+SEVERITY: Final[Mapping[RuleName, Severity]] = {
+    "key_leak": "critical",
+    "void": "high",
+    "recalled": "high",
+    "impossible_travel": "high",
+    "too_many_scans": "medium",
+    "too_many_sessions": "medium",
+}
+
+# The rules whose findings make a stamp "suspect" rather than settle its verdict outright.
+SUSPECT_RULES: Final[frozenset[RuleName]] = frozenset(
+    {"too_many_scans", "too_many_sessions", "impossible_travel"}
+)
+
+# Vietnam keeps one time zone, UTC+07:00, with no daylight saving.
+VIETNAM_TIME: Final = timezone(timedelta(hours=7), "ICT")
+
+# Intervals longer than this (about 3,000 years) are treated as this long: the implied
+# speed is then nil anyway, and the cap keeps float conversion of absurd inputs finite.
+_MAX_INTERVAL_S: Final = 10**11
+
+# Kilometres in one degree of a great circle.
+_KM_PER_DEGREE: Final = EARTH_RADIUS_KM * math.pi / 180.0
+
+_ENVIRONMENT_PREFIXES: Final = ("tem_clone_", "clone_")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The tunable limits of the clone rules. Each default is explained beside it.
+
+    Raises:
+        ValueError: a limit is not a number, is not finite, or is out of range; the
+            message names the field.
+    """
+
+    # A genuine unit is scanned by its buyer a few times (on the shelf, at home, when
+    # showing it to family) and a gift box is passed around: 10-15 scans happen. A
+    # photocopied stamp on a run of jars passes 25 within days.
+    max_scans: int = 25
+    # A browser session is one browser on one phone: the same phone counts twice if it
+    # scans once from Zalo and once from the camera app's browser. A household with a
+    # shop assistant rarely reaches more than three phones, six with two browsers each.
+    max_sessions: int = 6
+    # Faster than any road or rail travel in Vietnam (expressways are limited to
+    # 120 km/h, no line runs faster than about 90 km/h). A flight is faster: a jar
+    # scanned at the departure gate and again on landing can exceed this, see the docs.
+    max_speed_kmh: float = 300.0
+    # Rounding to 0.1° moves each place by up to about 8 km, two places by up to 16 km,
+    # and a phone's own fix from Wi-Fi or cell towers is often several km off. 30 km
+    # covers both, so scans in neighbouring districts never count as travel.
+    place_tolerance_km: float = 30.0
+    # Two phones side by side can record scans in the same second. A floor on the
+    # interval keeps a slightly wrong place from implying an infinite speed, while a copy
+    # scanned 300 km away in the same minute still implies 18,000 km/h.
+    min_interval_s: int = 60
+
+    def __post_init__(self) -> None:
+        _check_int("max_scans", self.max_scans, minimum=1)
+        _check_int("max_sessions", self.max_sessions, minimum=1)
+        _check_float("max_speed_kmh", self.max_speed_kmh, allow_zero=False)
+        _check_float("place_tolerance_km", self.place_tolerance_km, allow_zero=True)
+        _check_int("min_interval_s", self.min_interval_s, minimum=1)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object]) -> Thresholds:
+        """Thresholds from a mapping such as settings; absent keys keep their defaults.
+
+        Keys are the field names, case-insensitive, optionally with the settings prefix
+        ``TEM_CLONE_`` or ``clone_`` (``TEM_CLONE_MAX_SCANS``, ``clone_max_scans`` and
+        ``max_scans`` are the same key). Values may be numbers or strings of numbers, as
+        environment variables are. ``max_scans``, ``max_sessions`` and
+        ``min_interval_s`` must be whole numbers of at least 1, ``max_speed_kmh`` a
+        positive number and ``place_tolerance_km`` a number of at least 0.
+
+        Raises:
+            ValueError: an unknown or repeated key, or a value that is not a number or
+                is out of range; the message names the field.
+        """
+        names = {field.name: field.type for field in fields(cls)}
+        parsed: dict[str, Any] = {}
+        for key, raw in values.items():
+            name = _field_name(str(key))
+            if name not in names:
+                expected = ", ".join(names)
+                raise ValueError(f"unknown clone threshold {key!r}; expected one of {expected}")
+            if name in parsed:
+                raise ValueError(f"clone threshold {name} is given twice")
+            if names[name] == "int":
+                parsed[name] = _parse_int(name, raw)
+            else:
+                parsed[name] = _parse_float(name, raw)
+        return cls(**parsed)
+
+
+def _field_name(key: str) -> str:
+    name = key.strip().lower()
+    for prefix in _ENVIRONMENT_PREFIXES:
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
+
+
+def _check_int(name: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+
+
+def _check_float(name: str, value: object, *, allow_zero: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = "at least 0" if allow_zero else "greater than 0"
+        raise ValueError(f"{name} must be {bound}, not {value}")
+
+
+def _parse_int(name: str, raw: object) -> int:
+    if isinstance(raw, str):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if isinstance(raw, float) and math.isfinite(raw) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ValueError(f"{name} must be a whole number, not {raw!r}")
+    return raw
+
+
+def _parse_float(name: str, raw: object) -> float:
+    if isinstance(raw, str):
+        try:
+            return float(raw.strip())
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ValueError(f"{name} must be a number, not {raw!r}")
+    return float(raw)
+
+
+DEFAULT_THRESHOLDS: Final = Thresholds()
+
+
+@dataclass(frozen=True)
+class ScanFact:
+    """One recorded scan of a stamp.
+
+    ``at`` is Unix seconds; ``session`` the anonymous per-browser session id; ``place``
+    the coarse ``(lat, lon)`` when the shopper shared it, and ``place_name`` its name in
+    words when the caller knows it; ``inspection`` marks an inspector's scan.
+    """
+
+    at: int
+    session: str
+    place: tuple[float, float] | None
+    place_name: str | None
+    inspection: bool = False
+
+
+@dataclass(frozen=True)
+class StampFacts:
+    """Everything the rules know about one stamp at the time of a scan.
+
+    ``issued`` is False for a validly signed serial that was never issued. ``scans``
+    holds every recorded scan including the current one, in any order, inspections
+    included (the rules skip them). ``now`` is the time of evaluation in Unix seconds;
+    no rule reads a clock, and none needs ``now`` today.
+    """
+
+    issued: bool
+    void: bool
+    voided_at: int | None
+    void_reason: str | None
+    batch_recalled: bool
+    recall_reason: str | None
+    recalled_at: int | None
+    scans: Sequence[ScanFact]
+    now: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one rule found: ``evidence`` is machine-readable (JSON-serialisable), and
+    ``message`` the English sentence :func:`describe` builds from it."""
+
+    rule: RuleName
+    severity: Severity
+    evidence: dict[str, Any]
+    message: str
+
+
+def _finding(rule: RuleName, evidence: dict[str, Any]) -> Finding:
+    return Finding(rule, SEVERITY[rule], evidence, _sentence(rule, evidence, "en"))
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def public_scans(facts: StampFacts) -> list[ScanFact]:
+    """The scans the rules count: every scan that is not an inspector's. Raises nothing."""
+    return [scan for scan in facts.scans if not scan.inspection]
+
+
+def _located(scan: ScanFact) -> bool:
+    """True when the scan has a place with coordinates in range (NaN and infinity are not)."""
+    place = scan.place
+    return place is not None and -90.0 <= place[0] <= 90.0 and -180.0 <= place[1] <= 180.0
+
+
+def _place_label(scan: ScanFact) -> str | None:
+    """The scan's place in words: its own name, else the unit its coordinates fall near."""
+    if scan.place_name and scan.place_name.strip():
+        return scan.place_name.strip()
+    if scan.place is not None and _located(scan):
+        return nearest_place(scan.place[0], scan.place[1]).name_vi
+    return None
+
+
+def _history(public: Sequence[ScanFact]) -> dict[str, Any]:
+    """Counts, the first scan's time and the first place any scan was seen at."""
+    # Written out rather than calling _located per scan: this runs over every scan.
+    placed = [
+        scan
+        for scan in public
+        if (scan.place_name and not scan.place_name.isspace())
+        or (
+            (place := scan.place) is not None
+            and -90.0 <= place[0] <= 90.0
+            and -180.0 <= place[1] <= 180.0
+        )
+    ]
+    first_placed_at = min((scan.at for scan in placed), default=None)
+    # Ties on the time are broken on the place, so the answer does not depend on order.
+    first_placed = min(
+        (scan for scan in placed if scan.at == first_placed_at),
+        key=lambda scan: (scan.place_name or "", scan.place or (0.0, 0.0)),
+        default=None,
+    )
+    return {
+        "scans": len(public),
+        "sessions": len({scan.session for scan in public}),
+        "first_at": min((scan.at for scan in public), default=None),
+        "first_place": _place_label(first_placed) if first_placed is not None else None,
+    }
+
+
+# ------------------------------------------------------------------------------ rules
+
+
+def rule_key_leak(facts: StampFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Finding | None:
+    """A validly signed serial that was never issued: the signing key has leaked.
+
+    Fires whenever ``facts.issued`` is False, however few the scans. Raises nothing.
+    """
+    if facts.issued:
+        return None
+    return _finding("key_leak", _history(public_scans(facts)))
+
+
+def rule_void(facts: StampFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Finding | None:
+    """The stamp was voided (by its cooperative or an inspector).
+
+    Fires whenever the stamp is void, so the shopper always sees it; the evidence counts
+    the public scans strictly after ``voided_at`` (None when that time is unknown).
+    Raises nothing.
+    """
+    if not facts.void:
+        return None
+    after: int | None = None
+    if facts.voided_at is not None:
+        voided_at = facts.voided_at
+        after = sum(1 for scan in public_scans(facts) if scan.at > voided_at)
+    return _finding(
+        "void",
+        {"voided_at": facts.voided_at, "reason": facts.void_reason, "scans_after_void": after},
+    )
+
+
+def rule_recalled(facts: StampFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Finding | None:
+    """The stamp's batch was recalled. Raises nothing."""
+    if not facts.batch_recalled:
+        return None
+    return _finding("recalled", {"recalled_at": facts.recalled_at, "reason": facts.recall_reason})
+
+
+def rule_too_many_scans(
+    facts: StampFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Finding | None:
+    """More public scans than ``thresholds.max_scans`` (exactly the limit is fine).
+
+    Raises nothing.
+    """
+    public = public_scans(facts)
+    if len(public) <= thresholds.max_scans:
+        return None
+    return _finding("too_many_scans", {**_history(public), "threshold": thresholds.max_scans})
+
+
+def rule_too_many_sessions(
+    facts: StampFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Finding | None:
+    """More distinct browser sessions than ``thresholds.max_sessions`` (exactly is fine).
+
+    Raises nothing.
+    """
+    public = public_scans(facts)
+    if len({scan.session for scan in public}) <= thresholds.max_sessions:
+        return None
+    return _finding("too_many_sessions", {**_history(public), "threshold": thresholds.max_sessions})
+
+
+def rule_impossible_travel(
+    facts: StampFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Finding | None:
+    """Two consecutive located scans too far apart for the time between them.
+
+    Public scans with a valid place are sorted by time (one sort, O(n log n)); for each
+    consecutive pair the implied speed is ``max(0, distance - place_tolerance_km)`` over
+    ``max(interval, min_interval_s)``. The pair with the highest speed is reported when
+    that speed exceeds ``max_speed_kmh`` (exactly the limit is fine). Raises nothing.
+    """
+    scans = facts.scans
+    # (time, lat, lon, name, index): sorting on everything but the index makes the answer
+    # independent of the input's order; the index only tells identical scans apart.
+    located = [
+        (scan.at, place[0], place[1], scan.place_name or "", index)
+        for index, scan in enumerate(scans)
+        if not scan.inspection
+        and (place := scan.place) is not None
+        and -90.0 <= place[0] <= 90.0
+        and -180.0 <= place[1] <= 180.0
+    ]
+    located.sort()
+    tolerance = thresholds.place_tolerance_km
+    floor = thresholds.min_interval_s
+    to_beat = thresholds.max_speed_kmh  # the speed a pair must exceed to be reported
+    worst: tuple[float, float, int, int] | None = None
+    for (at1, lat1, lon1, _, index1), (at2, lat2, lon2, _, index2) in pairwise(located):
+        if lat1 == lat2 and lon1 == lon2:
+            continue
+        interval = at2 - at1
+        if interval < floor:
+            interval = floor
+        elif interval > _MAX_INTERVAL_S:
+            interval = _MAX_INTERVAL_S
+        # A cheap upper bound on the distance skips pairs that cannot beat the worst so far:
+        # a great-circle arc is never longer than |Δlat| along a meridian plus |Δlon| along
+        # a parallel, each at most 1° = _KM_PER_DEGREE. The factor absorbs float rounding.
+        bound = (abs(lat2 - lat1) + abs(lon2 - lon1)) * _KM_PER_DEGREE * (1 + 1e-9)
+        if bound <= to_beat * interval / 3600.0 + tolerance:
+            continue
+        distance = distance_km((lat1, lon1), (lat2, lon2))
+        speed = (distance - tolerance) * 3600.0 / interval
+        if speed > to_beat:
+            worst, to_beat = (speed, distance, index1, index2), speed
+    if worst is None:
+        return None
+    speed, distance, earlier_index, later_index = worst
+    earlier, later = scans[earlier_index], scans[later_index]
+    return _finding(
+        "impossible_travel",
+        {
+            "from_at": earlier.at,
+            "from_place": _place_label(earlier),
+            "from_coords": list(earlier.place or ()),
+            "to_at": later.at,
+            "to_place": _place_label(later),
+            "to_coords": list(later.place or ()),
+            "distance_km": round(distance, 1),
+            "interval_s": later.at - earlier.at,
+            "speed_kmh": round(speed, 1),
+            "threshold_kmh": thresholds.max_speed_kmh,
+            "tolerance_km": thresholds.place_tolerance_km,
+        },
+    )
+
+
+Rule = Callable[[StampFacts, Thresholds], Finding | None]
+
+RULES: Final[tuple[Rule, ...]] = (
+    rule_key_leak,
+    rule_void,
+    rule_recalled,
+    rule_too_many_scans,
+    rule_too_many_sessions,
+    rule_impossible_travel,
+)
+
+
+def evaluate(facts: StampFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Finding]:
+    """Every finding about a stamp, in the order of :data:`RULES`. Raises nothing."""
+    return [finding for rule in RULES if (finding := rule(facts, thresholds)) is not None]
+
+
+def verdict_for(findings: Iterable[Finding]) -> ScanVerdict | None:
+    """The verdict a scan gets from its findings, or None when "genuine" stands.
+
+    Precedence: ``invalid`` (key leak: the serial was never issued), then ``void``, then
+    ``recalled``, then ``suspect`` (too many scans or sessions, impossible travel).
+    Findings of unknown rules are ignored. Raises nothing.
+    """
+    rules = {finding.rule for finding in findings}
+    if "key_leak" in rules:
+        return "invalid"
+    if "void" in rules:
+        return "void"
+    if "recalled" in rules:
+        return "recalled"
+    if rules & SUSPECT_RULES:
+        return "suspect"
+    return None
+
+
+# ---------------------------------------------------------------------------- wording
+
+_MONTHS_EN: Final = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _local(at: int) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(at, tz=VIETNAM_TIME)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _date(at: int, lang: Language) -> str:
+    moment = _local(at)
+    if moment is None:
+        return f"Unix time {at}" if lang == "en" else f"thời điểm Unix {at}"
+    if lang == "en":
+        return f"{moment.day} {_MONTHS_EN[moment.month - 1]} {moment.year}"
+    return f"{moment:%d/%m}/{moment.year}"
+
+
+def _time_and_date(at: int, lang: Language) -> str:
+    moment = _local(at)
+    if moment is None:
+        return _date(at, lang)
+    if lang == "en":
+        return f"{moment:%H:%M} on {_date(at, lang)}"
+    return f"{moment:%H:%M} ngày {_date(at, lang)}"
+
+
+def _number(value: float, lang: Language) -> str:
+    text = f"{round(value):,}"
+    return text.replace(",", ".") if lang == "vi" else text
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def _duration(seconds: int, lang: Language) -> str:
+    minutes = seconds // 60
+    if minutes < 1:
+        return "less than a minute" if lang == "en" else "chưa đầy 1 phút"
+    if minutes < 120:
+        return _plural(minutes, "minute", "minutes") if lang == "en" else f"{minutes} phút"
+    hours = round(seconds / 3600)
+    if hours < 48:
+        return f"{hours} hours" if lang == "en" else f"{hours} giờ"
+    days = round(seconds / 86400)
+    return _plural(days, "day", "days") if lang == "en" else f"{_number(days, lang)} ngày"
+
+
+def _since_and_where(evidence: Mapping[str, Any], lang: Language) -> str:
+    """ " since 3 March 2026; first near Lào Cai." (or the Vietnamese), ending the sentence."""
+    first_at, first_place = evidence.get("first_at"), evidence.get("first_place")
+    text = ""
+    if first_at is not None:
+        text += (
+            f" since {_date(first_at, lang)}" if lang == "en" else f" kể từ {_date(first_at, lang)}"
+        )
+    if first_place:
+        text += f"; first near {first_place}" if lang == "en" else f"; lần đầu ở {first_place}"
+    return text + "."
+
+
+def _counts(evidence: Mapping[str, Any], lang: Language) -> str:
+    scans, sessions = int(evidence.get("scans", 0)), int(evidence.get("sessions", 0))
+    if lang == "en":
+        times = "once" if scans == 1 else f"{scans:,} times"
+        head = f"Scanned {times} by {_plural(sessions, 'phone', 'phones')}"
+    else:
+        head = f"Đã được quét {_number(scans, lang)} lần bởi {_number(sessions, lang)} điện thoại"
+    return head + _since_and_where(evidence, lang)
+
+
+def _reason(reason: object, lang: Language) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        return ""
+    return f" (reason: {reason.strip()})" if lang == "en" else f" (lý do: {reason.strip()})"
+
+
+def _key_leak(evidence: Mapping[str, Any], lang: Language) -> str:
+    if lang == "en":
+        text = (
+            "This stamp's serial number was never issued, yet its signature is valid: "
+            "the signing key has probably leaked. Treat this product as counterfeit."
+        )
+    else:
+        text = (
+            "Số sê-ri của tem này chưa từng được phát hành nhưng chữ ký vẫn hợp lệ: "
+            "khóa ký có lẽ đã bị lộ. Hãy coi sản phẩm này là hàng giả."
+        )
+    if evidence.get("scans"):
+        text += " " + _counts(evidence, lang)
+    return text
+
+
+def _void(evidence: Mapping[str, Any], lang: Language) -> str:
+    voided_at, after = evidence.get("voided_at"), evidence.get("scans_after_void")
+    reason = _reason(evidence.get("reason"), lang)
+    if lang == "en":
+        text = "This stamp was voided"
+        text += f" on {_date(voided_at, lang)}" if voided_at is not None else ""
+        text += reason
+        if after:
+            text += " and has been scanned " + ("once" if after == 1 else f"{after:,} times")
+            text += " since"
+    else:
+        text = "Tem này đã bị hủy"
+        text += f" ngày {_date(voided_at, lang)}" if voided_at is not None else ""
+        text += reason
+        if after:
+            text += f" và đã được quét {_number(after, lang)} lần kể từ đó"
+    return text + "."
+
+
+def _recalled(evidence: Mapping[str, Any], lang: Language) -> str:
+    recalled_at = evidence.get("recalled_at")
+    reason = _reason(evidence.get("reason"), lang)
+    if lang == "en":
+        when = f" on {_date(recalled_at, lang)}" if recalled_at is not None else ""
+        return f"The batch this product belongs to was recalled{when}{reason}."
+    when = f" ngày {_date(recalled_at, lang)}" if recalled_at is not None else ""
+    return f"Lô hàng chứa sản phẩm này đã bị thu hồi{when}{reason}."
+
+
+def _too_many_sessions(evidence: Mapping[str, Any], lang: Language) -> str:
+    scans, sessions = int(evidence.get("scans", 0)), int(evidence.get("sessions", 0))
+    if lang == "en":
+        head = f"Scanned by {sessions:,} different phones ({scans:,} scans in all)"
+    else:
+        head = (
+            f"Đã được quét bởi {_number(sessions, lang)} điện thoại khác nhau "
+            f"(tổng cộng {_number(scans, lang)} lần)"
+        )
+    return head + _since_and_where(evidence, lang)
+
+
+def _impossible_travel(evidence: Mapping[str, Any], lang: Language) -> str:
+    unknown = "an unknown place" if lang == "en" else "một nơi không rõ"
+    origin = evidence.get("from_place") or unknown
+    destination = evidence.get("to_place") or unknown
+    when = _time_and_date(int(evidence.get("from_at", 0)), lang)
+    gap = _duration(max(0, int(evidence.get("interval_s", 0))), lang)
+    distance = _number(float(evidence.get("distance_km", 0.0)), lang)
+    if lang == "en":
+        return (
+            f"Scanned near {origin} at {when}, then near {destination} {gap} later, "
+            f"{distance} km away: too far apart for one stamp to travel in that time."
+        )
+    return (
+        f"Được quét ở {origin} lúc {when}, rồi ở {destination} {gap} sau, cách {distance} km: "
+        "quá xa để cùng một tem di chuyển trong thời gian đó."
+    )
+
+
+_SENTENCES: Final[Mapping[str, Callable[[Mapping[str, Any], Language], str]]] = {
+    "key_leak": _key_leak,
+    "void": _void,
+    "recalled": _recalled,
+    "too_many_scans": _counts,
+    "too_many_sessions": _too_many_sessions,
+    "impossible_travel": _impossible_travel,
+}
+
+
+def _sentence(rule: str, evidence: Mapping[str, Any], lang: Language) -> str:
+    if rule not in _SENTENCES:
+        raise ValueError(f"no wording for clone rule {rule!r}")
+    return _SENTENCES[rule](evidence, lang)
+
+
+def describe(finding: Finding, lang: str) -> str:
+    """The finding in plain words for a shopper, from its evidence alone.
+
+    ``lang`` is ``"vi"`` (Vietnamese, with diacritics, dates as 03/03/2026) or ``"en"``
+    (dates as 3 March 2026); a region such as ``"vi-VN"`` is accepted and ignored. Times
+    are shown in Vietnam time (UTC+07:00).
+
+    Raises:
+        ValueError: the language is neither Vietnamese nor English, or the finding's rule
+            is not one of the known rules.
+    """
+    primary = lang.strip().lower().replace("_", "-").split("-")[0]
+    if primary == "vi":
+        return _sentence(finding.rule, finding.evidence, "vi")
+    if primary == "en":
+        return _sentence(finding.rule, finding.evidence, "en")
+    raise ValueError(f"unsupported language {lang!r}; expected 'vi' or 'en'")
