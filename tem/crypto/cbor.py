@@ -64,7 +64,7 @@ def encode(value: CborValue, _depth: int = 0) -> bytes:
         head = bytes((0x40 | size,)) if size < 24 else _head(2, size)
         return head + bytes(value)
     if kind is str:
-        raw = value.encode("utf-8")
+        raw: bytes = value.encode("utf-8")
         size = len(raw)
         return (bytes((0x60 | size,)) if size < 24 else _head(3, size)) + raw
     if value is False:
