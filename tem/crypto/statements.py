@@ -83,6 +83,10 @@ def _bstr(data: bytes) -> bytes:
     return cbor.encode(data)
 
 
+def _article(kind: StatementType) -> str:
+    return "an" if kind.name[0] in "AEIOU" else "a"
+
+
 def parse_statement(raw: bytes, expected: StatementType | None = None) -> Statement:
     """Parse a Tem statement strictly (deterministic CBOR throughout, Tem's header).
 
@@ -127,6 +131,8 @@ def parse_statement(raw: bytes, expected: StatementType | None = None) -> Statem
         raise StatementError(f"statement payload is not valid: {exc.message}") from exc
     if not isinstance(claims, dict):
         raise StatementError("statement payload must be a map")
+    if any(isinstance(k, bool) for k in claims):  # True == 1 in Python: one map, one encoding
+        raise StatementError("statement payload has a boolean key")
     kind_value = claims.get(TYPE_KEY)
     try:
         if not isinstance(kind_value, int) or isinstance(kind_value, bool):
@@ -136,7 +142,7 @@ def parse_statement(raw: bytes, expected: StatementType | None = None) -> Statem
         raise StatementError("statement has an unknown type") from exc
     if expected is not None and kind is not expected:
         raise StatementError(
-            f"expected a {expected.name.lower()} statement, got {kind.name.lower()}"
+            f"expected {_article(expected)} {expected.name.lower()} statement, got {kind.name.lower()}"
         )
     envelope = cose.Sign1(
         protected_bytes,

@@ -67,11 +67,11 @@ class Thresholds:
 
     # A genuine unit is scanned by its buyer a few times (on the shelf, at home, when
     # showing it to family) and a gift box is passed around: 10-15 scans happen. A
-    # photocopied stamp on a run of jars passes 25 within days.
+    # stamp photocopied onto a run of jars soon passes 25.
     max_scans: int = 25
     # A browser session is one browser on one phone: the same phone counts twice if it
-    # scans once from Zalo and once from the camera app's browser. A household with a
-    # shop assistant rarely reaches more than three phones, six with two browsers each.
+    # scans once from Zalo and once from the camera app's browser. A household and a
+    # shop assistant rarely use more than three phones: six allows two browsers each.
     max_sessions: int = 6
     # Faster than any road or rail travel in Vietnam (expressways are limited to
     # 120 km/h, no line runs faster than about 90 km/h). A flight is faster: a jar
@@ -83,7 +83,7 @@ class Thresholds:
     place_tolerance_km: float = 30.0
     # Two phones side by side can record scans in the same second. A floor on the
     # interval keeps a slightly wrong place from implying an infinite speed, while a copy
-    # scanned 300 km away in the same minute still implies 18,000 km/h.
+    # scanned 300 km away in the same minute still implies 16,200 km/h.
     min_interval_s: int = 60
 
     def __post_init__(self) -> None:
@@ -117,7 +117,7 @@ class Thresholds:
                 raise ValueError(f"unknown clone threshold {key!r}; expected one of {expected}")
             if name in parsed:
                 raise ValueError(f"clone threshold {name} is given twice")
-            if names[name] == "int":
+            if names[name] in ("int", int):  # annotations are strings here, types elsewhere
                 parsed[name] = _parse_int(name, raw)
             else:
                 parsed[name] = _parse_float(name, raw)
@@ -379,8 +379,8 @@ def rule_impossible_travel(
         elif interval > _MAX_INTERVAL_S:
             interval = _MAX_INTERVAL_S
         # A cheap upper bound on the distance skips pairs that cannot beat the worst so far:
-        # a great-circle arc is never longer than |Δlat| along a meridian plus |Δlon| along
-        # a parallel, each at most 1° = _KM_PER_DEGREE. The factor absorbs float rounding.
+        # the great circle is no longer than going along a meridian, then a parallel, and
+        # a degree of either is at most _KM_PER_DEGREE. The factor absorbs float rounding.
         bound = (abs(lat2 - lat1) + abs(lon2 - lon1)) * _KM_PER_DEGREE * (1 + 1e-9)
         if bound <= to_beat * interval / 3600.0 + tolerance:
             continue

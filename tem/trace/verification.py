@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tem.crypto.statements import TYPE_KEY, StatementType, parse_statement
 from tem.errors import TemError
 from tem.models import Batch, Event, Organization
+from tem.stamps.tokens import short_serial
 from tem.trace import records
 from tem.verify.trust import EndorsedKey, TrustStore
 from tem.verify.verifier import (
@@ -40,6 +41,7 @@ class Report:
     history: HistoryCheck | None = None
     batch: Batch | None = None
     events: list[Event] = field(default_factory=list)
+    assessment: Any = None  # tem.scans.service.Assessment, once the scan was judged
 
     @property
     def signer(self) -> EndorsedKey | None:
@@ -175,6 +177,7 @@ def report_json(report: Report) -> dict[str, Any]:
                 "key_id": signer.authority.kid.hex(),
             },
         }
+    body["stamp"], body["findings"], body["scan"] = _assessment_json(report)
     history = report.history
     if history is not None and report.batch is not None:
         claims = history.batch.claims or {}
@@ -192,6 +195,14 @@ def report_json(report: Report) -> dict[str, Any]:
                 "origin": claims.get("origin"),
                 "signed_at": _iso(claims["iat"]) if isinstance(claims.get("iat"), int) else None,
                 "record": _record_status(history.batch),
+                "recall": (
+                    {
+                        "recalled_at": report.batch.recalled_at.isoformat(),
+                        "reason": report.batch.recall_reason,
+                    }
+                    if report.batch.recalled_at is not None
+                    else None
+                ),
             }
         for event, check in zip(report.events, history.events, strict=True):
             signed = dict(check.claims or {})
@@ -213,3 +224,30 @@ def report_json(report: Report) -> dict[str, Any]:
                 )
             body["history"].append(entry)
     return body
+
+
+def _assessment_json(report: Report) -> tuple[Any, list[dict[str, Any]], Any]:
+    """The stamp, the rules' findings and the recorded scan, when the scan was judged."""
+    assessment = report.assessment
+    if assessment is None:
+        return None, [], None
+    stamp = assessment.stamp
+    stamp_body = None
+    if stamp is not None:
+        stamp_body = {
+            "serial": short_serial(stamp.serial),
+            "seq": stamp.seq,
+            "status": stamp.status.value,
+            "voided_at": stamp.voided_at.isoformat() if stamp.voided_at else None,
+            "void_reason": stamp.void_reason,
+            "scan_count": stamp.scan_count,
+            "first_scan_at": stamp.first_scan_at.isoformat() if stamp.first_scan_at else None,
+        }
+    findings = [
+        {"rule": f.rule, "severity": f.severity, "evidence": f.evidence, "message": f.message}
+        for f in assessment.findings
+    ]
+    scan = (
+        {"id": assessment.scan_id, "recorded": assessment.recorded} if assessment.scan_id else None
+    )
+    return stamp_body, findings, scan

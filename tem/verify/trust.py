@@ -77,7 +77,7 @@ class TrustStore:
         """Check every endorsement and revocation against the anchors and keep the good ones."""
         store = cls()
         for anchor in anchors:
-            if key_id(anchor.public_key) != anchor.kid:
+            if len(anchor.public_key) != 32 or key_id(anchor.public_key) != anchor.kid:
                 store.problems.append(f"anchor {anchor.name}: key id does not match its key")
                 continue
             store.anchors.setdefault(anchor.kid, []).append(anchor)
@@ -150,6 +150,8 @@ class TrustStore:
             )
         except (KeyError, TypeError) as exc:
             raise VerificationError("endorsement is missing or mistypes a field") from exc
+        if len(endorsed.public_key) != 32:
+            raise VerificationError("endorsement public key is not 32 bytes")
         if key_id(endorsed.public_key) != endorsed.kid:
             raise VerificationError("endorsement key id does not match its public key")
         if not endorsed.sign_from <= endorsed.sign_until <= endorsed.verify_until:

@@ -36,6 +36,10 @@ class Verdict(StrEnum):
     INVALID = "invalid"
     REVOKED = "revoked"
     UNKNOWN_KEY = "unknown_key"
+    # Given online, from stored state and scan history (tem.scans), never by this module:
+    SUSPECT = "suspect"
+    RECALLED = "recalled"
+    VOID = "void"
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ def verify_record(
         )
     # 3. The key must have been allowed to sign it.
     issued_at = statement.claims.get("iat")
-    if not isinstance(issued_at, int):
+    if type(issued_at) is not int:
         return RecordCheck(
             RecordStatus.INVALID,
             (Reason("malformed_record", f"The stored {what} has no signing time."),),

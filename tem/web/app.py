@@ -14,6 +14,7 @@ from tem.keys.endpoints import router as keys_router
 from tem.keys.store import KeyStore
 from tem.labels.endpoints import router as labels_router
 from tem.orgs.endpoints import router as orgs_router
+from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
 from tem.web import errors, public
 from tem.web.state import AppState
@@ -44,7 +45,14 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.tem = state
     api = APIRouter(prefix="/api/v1")
-    for router in (public.api, orgs_router, keys_router, trace_router, labels_router):
+    for router in (
+        public.api,
+        orgs_router,
+        keys_router,
+        trace_router,
+        labels_router,
+        stamps_router,
+    ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(public.site)

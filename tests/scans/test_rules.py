@@ -7,6 +7,7 @@ import math
 import random
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -292,9 +293,11 @@ def test_void_stamp_counts_scans_strictly_after_voiding() -> None:
 
 def test_void_fires_even_without_a_scan_after_it_or_a_time() -> None:
     found = rule_void(facts([scan(T0)], void=True, voided_at=T0 + DAY))
-    assert found is not None and found.evidence["scans_after_void"] == 0
+    assert found is not None
+    assert found.evidence["scans_after_void"] == 0
     unknown_time = rule_void(facts([scan(T0)], void=True))
-    assert unknown_time is not None and unknown_time.evidence["scans_after_void"] is None
+    assert unknown_time is not None
+    assert unknown_time.evidence["scans_after_void"] is None
     assert rule_void(facts([scan(T0)], voided_at=T0)) is None  # not void: nothing to say
 
 
@@ -367,7 +370,10 @@ def test_describe_counts_in_both_languages() -> None:
         "threshold": 25,
     }
     found = finding("too_many_scans", evidence)
-    assert describe(found, "en") == "Scanned 37 times by 12 phones since 3 March 2026; first near Lào Cai."
+    assert (
+        describe(found, "en")
+        == "Scanned 37 times by 12 phones since 3 March 2026; first near Lào Cai."
+    )
     assert describe(found, "vi") == (
         "Đã được quét 37 lần bởi 12 điện thoại kể từ 03/03/2026; lần đầu ở Lào Cai."
     )
@@ -413,9 +419,11 @@ def test_describe_travel() -> None:
     distance = round(found.evidence["distance_km"])
     en, vi = describe(found, "en"), describe(found, "vi")
     assert en.startswith("Scanned near Lào Cai at 09:00 on 3 March 2026, then near Cà Mau")
-    assert "10 minutes later" in en and f"{distance:,} km" in en
+    assert "10 minutes later" in en
+    assert f"{distance:,} km" in en
     assert vi.startswith("Được quét ở Lào Cai lúc 09:00 ngày 03/03/2026, rồi ở Cà Mau")
-    assert "10 phút sau" in vi and f"{distance:,} km".replace(",", ".") in vi
+    assert "10 phút sau" in vi
+    assert f"{distance:,} km".replace(",", ".") in vi
 
 
 @pytest.mark.parametrize(
@@ -441,22 +449,22 @@ def test_describe_travel_intervals(seconds: int, en: str, vi: str) -> None:
 
 
 def test_describe_void() -> None:
-    found = finding(
-        "void", {"voided_at": T0, "reason": "reported stolen", "scans_after_void": 4}
-    )
+    found = finding("void", {"voided_at": T0, "reason": "reported stolen", "scans_after_void": 4})
     assert describe(found, "en") == (
         "This stamp was voided on 3 March 2026 (reason: reported stolen) "
         "and has been scanned 4 times since."
     )
     assert describe(found, "vi") == (
-        "Tem này đã bị hủy ngày 03/03/2026 (lý do: reported stolen) "
-        "và đã được quét 4 lần kể từ đó."
+        "Tem này đã bị hủy ngày 03/03/2026 (lý do: reported stolen) và đã được quét 4 lần kể từ đó."
     )
     bare = finding("void", {"voided_at": None, "reason": None, "scans_after_void": None})
     assert describe(bare, "en") == "This stamp was voided."
     assert describe(bare, "vi") == "Tem này đã bị hủy."
     once = finding("void", {"voided_at": T0, "reason": "", "scans_after_void": 1})
-    assert describe(once, "en") == "This stamp was voided on 3 March 2026 and has been scanned once since."
+    assert (
+        describe(once, "en")
+        == "This stamp was voided on 3 March 2026 and has been scanned once since."
+    )
 
 
 def test_describe_recalled() -> None:
@@ -473,9 +481,11 @@ def test_describe_key_leak() -> None:
     evidence = {"scans": 3, "sessions": 2, "first_at": T0, "first_place": "Cà Mau"}
     en = describe(finding("key_leak", evidence), "en")
     vi = describe(finding("key_leak", evidence), "vi")
-    assert "never issued" in en and "counterfeit" in en
+    assert "never issued" in en
+    assert "counterfeit" in en
     assert en.endswith("Scanned 3 times by 2 phones since 3 March 2026; first near Cà Mau.")
-    assert "chưa từng được phát hành" in vi and "hàng giả" in vi
+    assert "chưa từng được phát hành" in vi
+    assert "hàng giả" in vi
     assert vi.endswith("Đã được quét 3 lần bởi 2 điện thoại kể từ 03/03/2026; lần đầu ở Cà Mau.")
     unscanned = {"scans": 0, "sessions": 0, "first_at": None, "first_place": None}
     assert "Scanned" not in describe(finding("key_leak", unscanned), "en")
@@ -540,18 +550,42 @@ def test_thresholds_from_settings_names_and_strings() -> None:
     [
         pytest.param({"max_scans": 0}, "max_scans must be at least 1", id="zero_max_scans"),
         pytest.param({"max_scans": -5}, "max_scans must be at least 1", id="negative_max_scans"),
-        pytest.param({"max_scans": 2.5}, "max_scans must be a whole number", id="fractional_max_scans"),
-        pytest.param({"max_scans": "many"}, "max_scans must be a whole number", id="word_max_scans"),
-        pytest.param({"max_scans": True}, "max_scans must be a whole number", id="boolean_max_scans"),
-        pytest.param({"max_sessions": None}, "max_sessions must be a whole number", id="null_max_sessions"),
-        pytest.param({"max_sessions": "0"}, "max_sessions must be at least 1", id="zero_string_max_sessions"),
+        pytest.param(
+            {"max_scans": 2.5}, "max_scans must be a whole number", id="fractional_max_scans"
+        ),
+        pytest.param(
+            {"max_scans": "many"}, "max_scans must be a whole number", id="word_max_scans"
+        ),
+        pytest.param(
+            {"max_scans": True}, "max_scans must be a whole number", id="boolean_max_scans"
+        ),
+        pytest.param(
+            {"max_sessions": None}, "max_sessions must be a whole number", id="null_max_sessions"
+        ),
+        pytest.param(
+            {"max_sessions": "0"}, "max_sessions must be at least 1", id="zero_string_max_sessions"
+        ),
         pytest.param({"max_speed_kmh": 0}, "max_speed_kmh must be greater than 0", id="zero_speed"),
-        pytest.param({"max_speed_kmh": -1.0}, "max_speed_kmh must be greater than 0", id="negative_speed"),
-        pytest.param({"max_speed_kmh": "nan"}, "max_speed_kmh must be a finite number", id="nan_speed"),
-        pytest.param({"max_speed_kmh": math.inf}, "max_speed_kmh must be a finite number", id="infinite_speed"),
+        pytest.param(
+            {"max_speed_kmh": -1.0}, "max_speed_kmh must be greater than 0", id="negative_speed"
+        ),
+        pytest.param(
+            {"max_speed_kmh": "nan"}, "max_speed_kmh must be a finite number", id="nan_speed"
+        ),
+        pytest.param(
+            {"max_speed_kmh": math.inf},
+            "max_speed_kmh must be a finite number",
+            id="infinite_speed",
+        ),
         pytest.param({"max_speed_kmh": "fast"}, "max_speed_kmh must be a number", id="word_speed"),
-        pytest.param({"place_tolerance_km": -0.1}, "place_tolerance_km must be at least 0", id="negative_tolerance"),
-        pytest.param({"min_interval_s": 0}, "min_interval_s must be at least 1", id="zero_interval"),
+        pytest.param(
+            {"place_tolerance_km": -0.1},
+            "place_tolerance_km must be at least 0",
+            id="negative_tolerance",
+        ),
+        pytest.param(
+            {"min_interval_s": 0}, "min_interval_s must be at least 1", id="zero_interval"
+        ),
         pytest.param({"max_scan": 10}, "unknown clone threshold 'max_scan'", id="misspelt_key"),
         pytest.param(
             {"max_scans": 10, "TEM_CLONE_MAX_SCANS": 20},
@@ -639,3 +673,70 @@ def test_the_order_of_scans_never_matters(stamp: StampFacts, rng: random.Random)
     shuffled = list(stamp.scans)
     rng.shuffle(shuffled)
     assert evaluate(replace(stamp, scans=shuffled)) == evaluate(stamp)
+
+
+# -------------------------------------------------------------------------- the docs page
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "clone-rules.md"
+
+
+def quoted_examples() -> set[str]:
+    """The block quotes of docs/clone-rules.md, each joined into one line."""
+    quotes = set()
+    for paragraph in DOC.read_text(encoding="utf-8").split("\n\n"):
+        lines = paragraph.strip().splitlines()
+        if lines and all(line.startswith(">") for line in lines):
+            quotes.add(" ".join(line.removeprefix(">").strip() for line in lines))
+    return quotes
+
+
+def test_docs_examples_are_what_describe_says() -> None:
+    counts = {"scans": 37, "sessions": 12, "first_at": T0, "first_place": "Lào Cai"}
+    leak = {"scans": 3, "sessions": 2, "first_at": T0, "first_place": "Cà Mau"}
+    travel = rule_impossible_travel(
+        facts([scan(T0, "a", LAO_CAI_CITY, "Lào Cai"), scan(T0 + 600, "b", CA_MAU, "Cà Mau")])
+    )
+    assert travel is not None
+    examples = [
+        (finding("key_leak", leak), "vi"),
+        (finding("key_leak", leak), "en"),
+        (
+            finding("void", {"voided_at": T0, "reason": "cuộn tem bị mất", "scans_after_void": 4}),
+            "vi",
+        ),
+        (
+            finding(
+                "void", {"voided_at": T0, "reason": "roll of stamps lost", "scans_after_void": 4}
+            ),
+            "en",
+        ),
+        (
+            finding(
+                "recalled",
+                {"recalled_at": T0 + 2 * DAY, "reason": "nhãn thiếu thành phần gây dị ứng"},
+            ),
+            "vi",
+        ),
+        (
+            finding(
+                "recalled",
+                {"recalled_at": T0 + 2 * DAY, "reason": "allergen missing from the label"},
+            ),
+            "en",
+        ),
+        (finding("too_many_scans", counts), "vi"),
+        (finding("too_many_scans", counts), "en"),
+        (finding("too_many_sessions", counts), "vi"),
+        (finding("too_many_sessions", counts), "en"),
+        (travel, "vi"),
+        (travel, "en"),
+    ]
+    quotes = quoted_examples()
+    for example, lang in examples:
+        assert describe(example, lang) in quotes
+
+
+def test_docs_name_the_settings() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    for name in ("TEM_CLONE_MAX_SCANS", "TEM_CLONE_MAX_SESSIONS", "TEM_CLONE_MAX_SPEED_KMH"):
+        assert name in text

@@ -1,0 +1,1 @@
+"""Serialized stamps: print runs, issuance in crash-safe chunks, tokens, voiding."""

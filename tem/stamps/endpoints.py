@@ -1,0 +1,153 @@
+"""/api/v1 print runs and stamps: issue, resume, export, look up, void."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tem.crypto.keys import KeyId
+from tem.crypto.statements import BatchId, Serial, token_url
+from tem.db import unit_of_work
+from tem.models import Batch, PrintRun, RunStatus, SigningKey, Stamp
+from tem.stamps import service
+from tem.stamps.schemas import RunCreate, RunOut, StampOut, VoidOut, VoidRequest
+from tem.stamps.tokens import short_serial, stamp_token_text
+from tem.trace.service import get_batch
+from tem.web.deps import CurrentPrincipal, DbSession, State
+
+router = APIRouter(tags=["stamps"])
+
+# Runs up to this size are issued within the request; larger ones continue after the
+# response (202) and can be resumed if the process stops.
+SYNC_LIMIT = 20_000
+
+
+@router.post("/batches/{batch_id}/print-runs", status_code=201, response_model=RunOut)
+def create_run(
+    batch_id: str,
+    body: RunCreate,
+    response: Response,
+    background: BackgroundTasks,
+    session: DbSession,
+    state: State,
+    principal: CurrentPrincipal,
+) -> Any:
+    """Issue `count` stamps for a batch. Idempotent on `request_key`; 202 while a large run is issuing."""
+    run, _created = service.start_run(session, principal, batch_id, body.count, body.request_key)
+    session.commit()  # the run must exist before chunks are committed in their own transactions
+    if run.status is not RunStatus.COMPLETE:
+        if run.requested - run.issued <= SYNC_LIMIT:
+            run = service.issue_chunks(state.sessions, state.store, run.id)
+        else:
+            background.add_task(service.issue_chunks, state.sessions, state.store, run.id)
+            response.status_code = 202
+    return service.run_out(session, run)
+
+
+@router.post("/print-runs/{run_id}/resume", response_model=RunOut)
+def resume_run(run_id: str, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
+    """Complete a run that stopped part-way (whole chunks are kept; exactly `requested` in the end)."""
+    service.require_cooperative(principal)
+    run = service.get_run(session, principal, run_id)
+    run = service.issue_chunks(state.sessions, state.store, run.id)
+    return service.run_out(session, run)
+
+
+def run_id_batch(session: Session, run: PrintRun) -> str:
+    return (session.scalar(select(Batch.public_id).where(Batch.id == run.batch_id)) or b"").hex()
+
+
+@router.get("/print-runs/{run_id}", response_model=RunOut)
+def get_run(run_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+    return service.run_out(session, service.get_run(session, principal, run_id))
+
+
+@router.get("/batches/{batch_id}/print-runs", response_model=list[RunOut])
+def list_runs(batch_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+    batch = get_batch(session, principal, batch_id)
+    return [service.run_out(session, r) for r in service.list_runs(session, principal, batch)]
+
+
+@router.get("/print-runs/{run_id}/stamps.csv", responses={200: {"content": {"text/csv": {}}}})
+def export_csv(
+    run_id: str, session: DbSession, state: State, principal: CurrentPrincipal
+) -> StreamingResponse:
+    """Every stamp of the run for a print shop: serial, URL, batch, sequence number (streamed)."""
+    run = service.get_run(session, principal, run_id)
+    run_pk, public_url = run.id, state.settings.public_url
+
+    def rows() -> Iterator[str]:
+        # A session of its own: the request's unit of work ends before the body is streamed.
+        with unit_of_work(state.sessions) as own:
+            found = own.get(PrintRun, run_pk)
+            assert found is not None
+            batch_hex = run_id_batch(own, found)
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(["serial", "url", "batch", "sequence"])
+            for stamp in service.iter_run_stamps(own, found, public_url):
+                writer.writerow([stamp.short_serial, stamp.url, batch_hex, stamp.seq])
+                if buffer.tell() > 64_000:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="stamps-{run.public_id}.csv"'},
+    )
+
+
+def stamp_out(session: Session, stamp: Stamp, public_url: str) -> dict[str, Any]:
+    run = session.get(PrintRun, stamp.run_id)
+    assert run is not None
+    kid = session.scalar(select(SigningKey.kid).where(SigningKey.id == run.signing_key_id)) or b""
+    batch_public = session.scalar(select(Batch.public_id).where(Batch.id == stamp.batch_id)) or b""
+    token = stamp_token_text(
+        KeyId(kid), BatchId(batch_public), run.issued_at, Serial(stamp.serial), stamp.signature
+    )
+    return {
+        "serial": short_serial(stamp.serial),
+        "run_id": run.public_id,
+        "batch_id": batch_public.hex(),
+        "seq": stamp.seq,
+        "status": stamp.status.value,
+        "voided_at": stamp.voided_at,
+        "void_reason": stamp.void_reason,
+        "scan_count": stamp.scan_count,
+        "first_scan_at": stamp.first_scan_at,
+        "suspect_since": stamp.suspect_since,
+        "url": token_url(public_url, token),
+    }
+
+
+@router.get("/stamps/{serial}", response_model=StampOut)
+def get_stamp(serial: str, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
+    """One stamp in detail (its cooperative, inspectors and authorities only)."""
+    return stamp_out(
+        session, service.get_stamp(session, principal, serial), state.settings.public_url
+    )
+
+
+@router.post("/stamps/void", response_model=VoidOut)
+def void(body: VoidRequest, session: DbSession, principal: CurrentPrincipal) -> Any:
+    """Void stamps by serial or a print-run range. Shoppers scanning them are told so."""
+    count = service.void_stamps(
+        session,
+        principal,
+        reason=body.reason,
+        serials=body.serials,
+        run_id=body.run_id,
+        from_seq=body.from_seq,
+        to_seq=body.to_seq,
+    )
+    return {"voided": count}

@@ -1,0 +1,323 @@
+"""Print runs: idempotent, issued in whole committed chunks, resumable to exactly N.
+
+A run is created once per (cooperative, request key): retrying the same request
+returns the same run. Stamps are then signed and inserted ``chunk`` at a time, each
+chunk in its own transaction together with the run's ``issued`` counter, so a
+process killed half-way leaves only whole chunks, no duplicate serials, and a run
+that :func:`issue_chunks` completes from where it stopped. Memory stays constant:
+one chunk of rows at a time.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tem.crypto.keys import KeyId
+from tem.crypto.statements import SERIAL_LENGTH, BatchId, Serial, token_url
+from tem.db import unit_of_work
+from tem.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tem.keys.service import active_signing_key, to_unix
+from tem.keys.store import KeyStore
+from tem.models import (
+    Batch,
+    Organization,
+    PrintRun,
+    Revocation,
+    Role,
+    RunStatus,
+    SigningKey,
+    Stamp,
+    StampStatus,
+)
+from tem.orgs.service import Principal, new_public_id
+from tem.stamps.tokens import StampSigner, parse_short_serial, short_serial, stamp_token_text
+from tem.trace.service import get_batch
+
+CHUNK = 1000
+MAX_STAMPS_PER_RUN = 10_000_000
+MAX_VOID_RANGE = 1_000_000
+REQUEST_KEY = re.compile(r"[A-Za-z0-9._:\-]{1,100}")
+
+
+def require_cooperative(principal: Principal) -> Organization:
+    if principal.role is not Role.COOPERATIVE:
+        raise Forbidden("only a cooperative issues stamps for its own batches")
+    return principal.organization
+
+
+def new_request_key() -> str:
+    return "run-" + secrets.token_hex(8)
+
+
+def start_run(
+    session: Session,
+    principal: Principal,
+    batch_id: str,
+    count: int,
+    request_key: str,
+    *,
+    now: datetime | None = None,
+) -> tuple[PrintRun, bool]:
+    """Create the print run for ``request_key``, or return the one it already made.
+
+    Returns (run, created). Raises:
+        InvalidInput: a count outside 1..10,000,000 or a malformed request key.
+        Conflict: the key was used for a different batch or count; the batch is recalled.
+        NotFound: the batch is not this cooperative's.
+    """
+    org = require_cooperative(principal)
+    if not 1 <= count <= MAX_STAMPS_PER_RUN:
+        raise InvalidInput(f"count must be between 1 and {MAX_STAMPS_PER_RUN:,}", field="count")
+    if not REQUEST_KEY.fullmatch(request_key):
+        raise InvalidInput("request_key: 1 to 100 of A-Z a-z 0-9 . _ : -", field="request_key")
+    batch = get_batch(session, principal, batch_id)
+    existing = session.scalars(
+        select(PrintRun).where(
+            PrintRun.organization_id == org.id, PrintRun.request_key == request_key
+        )
+    ).first()
+    if existing is not None:
+        if existing.batch_id != batch.id or existing.requested != count:
+            raise Conflict("this request key was already used for a different print run")
+        return existing, False
+    if batch.recalled_at is not None:
+        raise Conflict("the batch is recalled: no new stamps can be issued for it")
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    key = active_signing_key(session, org, moment)
+    run = PrintRun(
+        public_id=new_public_id(),
+        organization_id=org.id,
+        batch_id=batch.id,
+        request_key=request_key,
+        requested=count,
+        issued=0,
+        status=RunStatus.ISSUING,
+        issued_at=to_unix(moment),
+        signing_key_id=key.id,
+    )
+    session.add(run)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same request raced us: return its run
+        found = session.scalars(
+            select(PrintRun).where(
+                PrintRun.organization_id == org.id, PrintRun.request_key == request_key
+            )
+        ).one()
+        return found, False
+    return run, True
+
+
+def _signer(session: Session, store: KeyStore, run: PrintRun) -> StampSigner:
+    key = session.get(SigningKey, run.signing_key_id)
+    if key is None:  # pragma: no cover - foreign key
+        raise NotFound("the run's signing key is gone")
+    if session.scalar(select(Revocation.id).where(Revocation.key_id == key.id)) is not None:
+        raise Conflict("the run's signing key has been revoked; start a new print run")
+    batch_public = session.scalar(select(Batch.public_id).where(Batch.id == run.batch_id))
+    return StampSigner(
+        store.load(key.store_name), KeyId(key.kid), BatchId(batch_public or b""), run.issued_at
+    )
+
+
+def issue_chunks(
+    factory: sessionmaker[Session],
+    store: KeyStore,
+    run_id: int,
+    *,
+    chunk: int = CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+    max_chunks: int | None = None,
+) -> PrintRun:
+    """Issue the run's missing stamps, one committed chunk at a time, until it is complete.
+
+    ``progress(issued, requested)`` is called after each chunk. ``max_chunks`` stops
+    early (tests use it to simulate a crash). Safe to call concurrently: the run row
+    is locked per chunk and (run, seq) is unique.
+    """
+    signer: StampSigner | None = None
+    done_chunks = 0
+    retries = 0
+    while True:
+        try:
+            with unit_of_work(factory) as session:
+                run = session.get(PrintRun, run_id, with_for_update=True)
+                if run is None:
+                    raise NotFound("no such print run")
+                if run.issued >= run.requested:
+                    if run.status is not RunStatus.COMPLETE:
+                        run.status, run.completed_at = RunStatus.COMPLETE, datetime.now(UTC)
+                    return run
+                if signer is None:
+                    signer = _signer(session, store, run)
+                count = min(chunk, run.requested - run.issued)
+                rows = []
+                for offset in range(count):
+                    serial = secrets.token_bytes(SERIAL_LENGTH)
+                    rows.append(
+                        {
+                            "run_id": run.id,
+                            "batch_id": run.batch_id,
+                            "seq": run.issued + offset + 1,
+                            "serial": serial,
+                            "signature": signer.sign(Serial(serial)),
+                            "status": StampStatus.ACTIVE,
+                            "scan_count": 0,
+                        }
+                    )
+                session.execute(insert(Stamp), rows)
+                run.issued += count
+                if run.issued == run.requested:
+                    run.status, run.completed_at = RunStatus.COMPLETE, datetime.now(UTC)
+                issued, requested = run.issued, run.requested
+        except IntegrityError:
+            # An 80-bit serial collided (or another process issued this chunk): the
+            # whole chunk was rolled back, so simply try again.
+            retries += 1
+            if retries > 5:
+                raise
+            continue
+        if progress is not None:
+            progress(issued, requested)
+        done_chunks += 1
+        if max_chunks is not None and done_chunks >= max_chunks:
+            with factory() as session:
+                found = session.get(PrintRun, run_id)
+                assert found is not None
+                return found
+
+
+def get_run(session: Session, principal: Principal, public_id: str) -> PrintRun:
+    query = select(PrintRun).where(PrintRun.public_id == public_id)
+    if principal.role is Role.COOPERATIVE:
+        query = query.where(PrintRun.organization_id == principal.organization.id)
+    run = session.scalars(query).first()
+    if run is None:
+        raise NotFound("no print run with that id")
+    return run
+
+
+def list_runs(session: Session, principal: Principal, batch: Batch) -> list[PrintRun]:
+    return list(
+        session.scalars(select(PrintRun).where(PrintRun.batch_id == batch.id).order_by(PrintRun.id))
+    )
+
+
+def run_out(session: Session, run: PrintRun) -> dict[str, object]:
+    batch_public = session.scalar(select(Batch.public_id).where(Batch.id == run.batch_id)) or b""
+    return {
+        "id": run.public_id,
+        "batch_id": batch_public.hex(),
+        "request_key": run.request_key,
+        "requested": run.requested,
+        "issued": run.issued,
+        "status": run.status.value,
+        "issued_at": datetime.fromtimestamp(run.issued_at, UTC),
+        "completed_at": run.completed_at,
+    }
+
+
+@dataclass(frozen=True)
+class StampRow:
+    seq: int
+    serial: bytes
+    token: str
+    url: str
+
+    @property
+    def short_serial(self) -> str:
+        return short_serial(self.serial)
+
+
+def iter_run_stamps(
+    session: Session, run: PrintRun, public_url: str, *, batch_size: int = 5000
+) -> Iterator[StampRow]:
+    """Every stamp of the run in print order, streamed (constant memory)."""
+    kid = KeyId(
+        session.scalar(select(SigningKey.kid).where(SigningKey.id == run.signing_key_id)) or b""
+    )
+    batch_public = BatchId(
+        session.scalar(select(Batch.public_id).where(Batch.id == run.batch_id)) or b""
+    )
+    rows = session.execute(
+        select(Stamp.seq, Stamp.serial, Stamp.signature)
+        .where(Stamp.run_id == run.id)
+        .order_by(Stamp.seq)
+        .execution_options(yield_per=batch_size)
+    )
+    for seq, serial, signature in rows:
+        token = stamp_token_text(kid, batch_public, run.issued_at, Serial(serial), signature)
+        yield StampRow(seq, serial, token, token_url(public_url, token))
+
+
+# --- lookups and voiding ------------------------------------------------------------
+
+
+def find_by_serial(session: Session, serial: bytes) -> Stamp | None:
+    """The stamp with this serial: one indexed query whatever the answer (constant shape)."""
+    return session.scalars(select(Stamp).where(Stamp.serial == serial)).first()
+
+
+def get_stamp(session: Session, principal: Principal, serial_text: str) -> Stamp:
+    """A stamp the caller may see in detail; another cooperative's is "not found"."""
+    serial = parse_short_serial(serial_text)
+    stamp = find_by_serial(session, serial) if serial else None
+    if stamp is not None and principal.role is Role.COOPERATIVE:
+        owner = session.scalar(select(Batch.organization_id).where(Batch.id == stamp.batch_id))
+        if owner != principal.organization.id:
+            stamp = None
+    if stamp is None:
+        raise NotFound("no stamp with that serial")
+    return stamp
+
+
+def void_stamps(
+    session: Session,
+    principal: Principal,
+    *,
+    reason: str,
+    serials: list[str] | None = None,
+    run_id: str | None = None,
+    from_seq: int | None = None,
+    to_seq: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Void stamps by serial, or a range of a print run; returns how many changed.
+
+    Cooperatives void their own stamps only; inspectors and authorities any.
+    """
+    reason = reason.strip()
+    if not 1 <= len(reason) <= 500:
+        raise InvalidInput("give a reason of 1 to 500 characters", field="reason")
+    moment = now or datetime.now(UTC)
+    values = {"status": StampStatus.VOID, "voided_at": moment, "void_reason": reason}
+    active = Stamp.status == StampStatus.ACTIVE
+    if serials is not None:
+        if not 1 <= len(serials) <= 10_000:
+            raise InvalidInput("give 1 to 10,000 serials", field="serials")
+        ids = [get_stamp(session, principal, s).id for s in serials]
+        result = session.execute(update(Stamp).where(Stamp.id.in_(ids), active).values(**values))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+    if run_id is None or from_seq is None or to_seq is None:
+        raise InvalidInput("give serials, or run_id with from_seq and to_seq", field="serials")
+    if not 1 <= from_seq <= to_seq or to_seq - from_seq >= MAX_VOID_RANGE:
+        raise InvalidInput(
+            f"the range must satisfy 1 <= from_seq <= to_seq, at most {MAX_VOID_RANGE:,} stamps",
+            field="to_seq",
+        )
+    run = get_run(session, principal, run_id)
+    result = session.execute(
+        update(Stamp)
+        .where(Stamp.run_id == run.id, Stamp.seq >= from_seq, Stamp.seq <= to_seq, active)
+        .values(**values)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

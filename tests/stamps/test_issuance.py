@@ -1,0 +1,152 @@
+"""Print runs: idempotent, crash-safe in whole chunks, resumable to exactly N, no duplicate serials."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import func, select
+
+from tem.keys.store import KeyStore
+from tem.models import PrintRun, Stamp
+from tem.stamps import service
+from tests.conftest import PASSPHRASE, World
+from tests.trace.test_flow import make_batch
+
+
+def _sessions(world: World):  # type: ignore[no-untyped-def]
+    return world.client.app.state.tem.sessions  # type: ignore[attr-defined]
+
+
+def test_issue_is_idempotent_on_the_request_key(world: World) -> None:
+    batch = make_batch(world, events=1)
+    url = f"/api/v1/batches/{batch['id']}/print-runs"
+    first = world.client.post(url, json={"count": 25, "request_key": "order-17"}, headers=world.a)
+    assert first.status_code == 201, first.text
+    assert first.json()["issued"] == 25
+    assert first.json()["status"] == "complete"
+    again = world.client.post(url, json={"count": 25, "request_key": "order-17"}, headers=world.a)
+    assert again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    with _sessions(world)() as session:
+        assert session.scalar(select(func.count()).select_from(Stamp)) == 25
+    clash = world.client.post(url, json={"count": 26, "request_key": "order-17"}, headers=world.a)
+    assert clash.status_code == 409
+
+
+def test_killed_half_way_leaves_whole_chunks_and_resumes_to_exactly_n(world: World) -> None:
+    batch = make_batch(world, events=0)
+    from tem.orgs.service import authenticate
+
+    factory = _sessions(world)
+    with factory() as session:
+        principal = authenticate(session, world.coop_a_token)
+        run, created = service.start_run(session, principal, str(batch["id"]), 2_500, "crash-test")
+        session.commit()
+        run_id = run.id
+    assert created
+    store = KeyStore(world.settings.keys_dir, PASSPHRASE.encode())
+    # "crash" after two chunks of 1,000
+    partial = service.issue_chunks(factory, store, run_id, max_chunks=2)
+    assert partial.issued == 2_000
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Stamp)) == 2_000
+        assert session.get(PrintRun, run_id).status.value == "issuing"  # type: ignore[union-attr]
+    done = service.issue_chunks(factory, store, run_id)
+    assert done.issued == 2_500
+    assert done.status.value == "complete"
+    with factory() as session:
+        serials = session.scalars(select(Stamp.serial)).all()
+        seqs = session.scalars(select(Stamp.seq).order_by(Stamp.seq)).all()
+    assert len(serials) == len(set(serials)) == 2_500
+    assert seqs == list(range(1, 2_501))
+    # resuming a complete run changes nothing
+    assert service.issue_chunks(factory, store, run_id).issued == 2_500
+
+
+def test_every_stamp_verifies_and_the_csv_lists_them(world: World) -> None:
+    batch = make_batch(world, events=2)
+    run = world.client.post(
+        f"/api/v1/batches/{batch['id']}/print-runs",
+        json={"count": 12, "request_key": "csv"},
+        headers=world.a,
+    ).json()
+    export = world.client.get(f"/api/v1/print-runs/{run['id']}/stamps.csv", headers=world.a)
+    assert export.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert [int(r["sequence"]) for r in rows] == list(range(1, 13))
+    assert all(r["batch"] == batch["id"] for r in rows)
+    for row in rows[:3]:
+        token = row["url"].rsplit("/", 1)[1]
+        body = world.client.get(f"/api/v1/verify/{token}").json()
+        assert body["verdict"] == "genuine", body["reasons"]
+        assert len(row["url"]) <= 221
+
+
+def test_another_cooperative_cannot_touch_the_run_or_stamps(world: World) -> None:
+    batch = make_batch(world, events=0)
+    run = world.client.post(
+        f"/api/v1/batches/{batch['id']}/print-runs",
+        json={"count": 3, "request_key": "x"},
+        headers=world.a,
+    ).json()
+    serial = next(
+        csv.DictReader(
+            io.StringIO(
+                world.client.get(f"/api/v1/print-runs/{run['id']}/stamps.csv", headers=world.a).text
+            )
+        )
+    )["serial"]
+    c = world.client
+    assert c.get(f"/api/v1/print-runs/{run['id']}", headers=world.b).status_code == 404
+    assert c.get(f"/api/v1/print-runs/{run['id']}/stamps.csv", headers=world.b).status_code == 404
+    assert c.get(f"/api/v1/stamps/{serial}", headers=world.b).status_code == 404
+    assert (
+        c.post(
+            "/api/v1/stamps/void", json={"serials": [serial], "reason": "x"}, headers=world.b
+        ).status_code
+        == 404
+    )
+    assert (
+        c.post(
+            "/api/v1/stamps/void",
+            json={"run_id": run["id"], "from_seq": 1, "to_seq": 3, "reason": "x"},
+            headers=world.b,
+        ).status_code
+        == 404
+    )
+    assert (
+        c.post(
+            f"/api/v1/batches/{batch['id']}/print-runs",
+            json={"count": 1, "request_key": "y"},
+            headers=world.b,
+        ).status_code
+        == 404
+    )
+    assert c.get(f"/api/v1/stamps/{serial}", headers=world.a).status_code == 200
+
+
+def test_bad_run_requests(world: World) -> None:
+    batch = make_batch(world, events=0)
+    url = f"/api/v1/batches/{batch['id']}/print-runs"
+    assert (
+        world.client.post(url, json={"count": 0, "request_key": "a"}, headers=world.a).status_code
+        == 422
+    )
+    assert (
+        world.client.post(
+            url, json={"count": 5, "request_key": "no spaces"}, headers=world.a
+        ).status_code
+        == 422
+    )
+    assert (
+        world.client.post(
+            url, json={"count": "many", "request_key": "a"}, headers=world.a
+        ).status_code
+        == 422
+    )
+    inspector = world.auth(world.inspector_token)
+    assert (
+        world.client.post(url, json={"count": 1, "request_key": "a"}, headers=inspector).status_code
+        == 403
+    )
