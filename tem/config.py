@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cached_property
 from pathlib import Path
@@ -10,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tem.errors import ConfigurationError
+from tem.scans.rules import Thresholds
 
 # Characters of the QR alphanumeric mode (ISO/IEC 18004 §7.4.4), minus space.
 _QR_ALNUM_URL = re.compile(r"HTTPS?://[0-9A-Z$%*+\-./:]+")
@@ -41,7 +43,15 @@ class Settings(BaseSettings):
     demo: bool = Field(
         default=False, description="Demo mode: generate a passphrase if none is given."
     )
-    trusted_proxies: bool = False
+    trusted_proxies: bool = Field(
+        default=False, description="Take the client address from the last X-Forwarded-For hop (behind our proxy)."
+    )
+    clone_max_scans: int = Field(default=25, ge=1, description="Public scans of one stamp before it is suspect.")
+    clone_max_sessions: int = Field(default=6, ge=1, description="Distinct browsers before a stamp is suspect.")
+    clone_max_speed_kmh: float = Field(default=300.0, gt=0, description="Faster travel between scans is a copy.")
+    scan_rate_per_minute: int = Field(default=60, ge=1, description="Recorded public scans per client per minute.")
+    reports_per_hour: int = Field(default=5, ge=1, description="Counterfeit reports per client per hour.")
+    reports_global_per_hour: int = Field(default=300, ge=1, description="Counterfeit reports per hour, all clients.")
 
     @field_validator("public_url")
     @classmethod
@@ -74,6 +84,21 @@ class Settings(BaseSettings):
     @property
     def labels_dir(self) -> Path:
         return self.data_dir / "labels"
+
+    def thresholds(self) -> Thresholds:
+        """The clone-detection thresholds (docs/clone-rules.md)."""
+        return Thresholds(
+            max_scans=self.clone_max_scans,
+            max_sessions=self.clone_max_sessions,
+            max_speed_kmh=self.clone_max_speed_kmh,
+        )
+
+    def secret(self) -> bytes:
+        """A server secret for HMACs of session cookies and client addresses.
+
+        Derived from the key passphrase, so every worker agrees without another setting.
+        """
+        return hashlib.sha256(b"tem/hmac/v1\x00" + self.passphrase()).digest()
 
     def passphrase(self) -> bytes:
         """The key passphrase; in demo mode, read or create one in the data directory.

@@ -17,6 +17,7 @@ from tem.orgs.endpoints import router as orgs_router
 from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
 from tem.web import errors, public
+from tem.web.ratelimit import Limits
 from tem.web.state import AppState
 
 DESCRIPTION = """
@@ -31,11 +32,19 @@ organization and one role (authority, cooperative, inspector). Errors are JSON:
 def create_app(settings: Settings) -> FastAPI:
     """Build the ASGI app. The schema must already be migrated (``tem init``)."""
     engine = make_engine(settings)
+    secret = settings.secret()
     state = AppState(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
         store=KeyStore(settings.keys_dir, settings.passphrase()),
+        limits=Limits(
+            secret,
+            scan_per_minute=settings.scan_rate_per_minute,
+            reports_per_hour=settings.reports_per_hour,
+            reports_global_per_hour=settings.reports_global_per_hour,
+        ),
+        secret=secret,
     )
     app = FastAPI(
         title="Tem",

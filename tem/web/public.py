@@ -1,16 +1,24 @@
-"""Public routes: the verification page, its JSON twin, the home page, health."""
+"""Public routes: the verification page (each visit is a recorded scan), its JSON twins,
+the place form, inspections, the home page and health."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Body, Form, Header, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, update
 
-from tem.trace.verification import report_json, verify_report
+from tem.models import Role, Scan, ScanKind
+from tem.scans.places import coarse, find_place
+from tem.scans.service import ScanInput, assess, new_cookie, session_hash
+from tem.trace.verification import Report, report_json, verify_report
 from tem.web import pages
-from tem.web.deps import DbSession, State
+from tem.web.deps import CurrentPrincipal, DbSession, State
 from tem.web.i18n import pick_language
+from tem.web.ratelimit import Decision, client_ip
 
 api = APIRouter(tags=["verify"])
 site = APIRouter(include_in_schema=False)
@@ -24,18 +32,129 @@ PAGE_HEADERS = {
 }
 
 MAX_TOKEN_PATH = 512
+SESSION_COOKIE = "tem_sid"
+_COOKIE_VALUE = re.compile(r"[A-Za-z0-9_\-]{16,64}")
+ONE_YEAR = 365 * 24 * 3600
+
+# Unusual values are ignored by pick_language (Vietnamese wins), never refused.
+Lang = Annotated[str | None, Query()]
+AcceptLanguage = Annotated[str | None, Header()]
+UserAgent = Annotated[str | None, Header()]
 
 
-def _verify(session: DbSession, state: State, token: str) -> dict[str, Any]:
+def _language(lang: str | None, accept_language: str | None) -> str:
+    return pick_language((lang or "")[:8], (accept_language or "")[:500])
+
+
+def _cookie(request: Request) -> tuple[str, bool]:
+    """The browser's anonymous session cookie, and whether it must be (re)set."""
+    value = request.cookies.get(SESSION_COOKIE, "")
+    if _COOKIE_VALUE.fullmatch(value):
+        return value, False
+    return new_cookie(), True
+
+
+def _ip(request: Request, state: State) -> str | None:
+    return client_ip(
+        request.client.host if request.client else None,
+        ", ".join(request.headers.getlist("x-forwarded-for")),
+        trust_proxy=state.settings.trusted_proxies,
+    )
+
+
+def _judge(
+    session: DbSession, state: State, token: str, scan: ScanInput | None
+) -> tuple[Report, dict[str, Any]]:
     # Anything longer than any token is refused by the parser anyway; don't even copy it.
-    text = token[:MAX_TOKEN_PATH]
-    return report_json(verify_report(session, text, state.trust(session)))
+    report = verify_report(session, token[:MAX_TOKEN_PATH], state.trust(session))
+    assess(session, report, scan, secret=state.secret, thresholds=state.settings.thresholds())
+    return report, report_json(report)
+
+
+def _finish(
+    response: Response, decision: Decision, cookie: str, set_cookie: bool, state: State
+) -> Response:
+    if not decision.allowed:
+        response.status_code = 429
+        response.headers["Retry-After"] = str(decision.retry_after)
+    if set_cookie:
+        response.set_cookie(
+            SESSION_COOKIE,
+            cookie,
+            max_age=ONE_YEAR,
+            httponly=True,
+            samesite="lax",
+            secure=state.settings.public_url.lower().startswith("https://"),
+        )
+    return response
+
+
+# --- JSON ---------------------------------------------------------------------------
 
 
 @api.get("/verify/{token}")
 def verify_json(token: str, session: DbSession, state: State) -> JSONResponse:
-    """Verify a label token: `verdict` is genuine, invalid, revoked or unknown_key, with reasons."""
-    return JSONResponse(_verify(session, state, token), headers={"Cache-Control": "no-store"})
+    """Verify a label or stamp token without recording a scan.
+
+    `verdict` is genuine, invalid, revoked, unknown_key, or (from stored state) void,
+    recalled or suspect; `reasons` and `findings` say why.
+    """
+    _, body = _judge(session, state, token, None)
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+class ScanBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, description="Only if the shopper shared it."
+    )
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+@api.post("/scan/{token}")
+def scan_json(
+    token: str,
+    request: Request,
+    session: DbSession,
+    state: State,
+    user_agent: UserAgent = None,
+    body: Annotated[ScanBody | None, Body()] = None,
+) -> Response:
+    """Record a public scan (as the page does) and return the verdict as JSON.
+
+    A location, when given, is rounded to 0.1 degree before it is stored. A client
+    that floods gets 429 with Retry-After; the code is still verified for it.
+    """
+    cookie, set_cookie = _cookie(request)
+    decision = state.limits.check_scan(_ip(request, state))
+    place = None
+    if body is not None and body.lat is not None and body.lon is not None:
+        place = coarse(body.lat, body.lon)
+    scan = ScanInput(cookie, user_agent, place=place) if decision.allowed else None
+    _, report = _judge(session, state, token, scan)
+    response = JSONResponse(report, headers={"Cache-Control": "no-store"})
+    return _finish(response, decision, cookie, set_cookie, state)
+
+
+@api.get("/inspect/{token}", tags=["inspection"])
+def inspect(
+    token: str,
+    session: DbSession,
+    state: State,
+    principal: CurrentPrincipal,
+    user_agent: UserAgent = None,
+) -> JSONResponse:
+    """An inspector's check of a code: recorded as an inspection, never counted by clone rules."""
+    principal.require(Role.INSPECTOR, Role.AUTHORITY)
+    scan = ScanInput(
+        "inspector-" + principal.organization.public_id,
+        user_agent,
+        kind=ScanKind.INSPECTION,
+        inspector_org_id=principal.organization.id,
+    )
+    _, body = _judge(session, state, token, scan)
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @api.get("/health")
@@ -44,32 +163,74 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-# Unusual values are ignored by pick_language (Vietnamese wins), never refused.
-Lang = Annotated[str | None, Query()]
-AcceptLanguage = Annotated[str | None, Header()]
+# --- pages --------------------------------------------------------------------------
+
+
+def _page(body: dict[str, Any], language: str, token: str, state: State) -> HTMLResponse:
+    html = pages.render_verify_page(
+        body, language, token=token[:MAX_TOKEN_PATH], public_url=state.settings.public_url
+    )
+    return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
 @site.get("/T/{token}", response_class=HTMLResponse)
 @site.get("/t/{token}", response_class=HTMLResponse)
 def verify_page(
     token: str,
+    request: Request,
     session: DbSession,
     state: State,
     lang: Lang = None,
     accept_language: AcceptLanguage = None,
-) -> HTMLResponse:
-    """What a shopper sees after scanning a label."""
-    language = pick_language((lang or "")[:8], (accept_language or "")[:500])
-    report = _verify(session, state, token)
-    html = pages.render_verify_page(
-        report, language, token=token[:MAX_TOKEN_PATH], public_url=state.settings.public_url
+    user_agent: UserAgent = None,
+) -> Response:
+    """What a shopper sees after scanning: the verdict, the record, and the scan is recorded."""
+    cookie, set_cookie = _cookie(request)
+    decision = state.limits.check_scan(_ip(request, state))
+    scan = ScanInput(cookie, user_agent) if decision.allowed else None
+    _, body = _judge(session, state, token, scan)
+    response = _page(body, _language(lang, accept_language), token, state)
+    return _finish(response, decision, cookie, set_cookie, state)
+
+
+@site.post("/T/{token}/place", response_class=HTMLResponse)
+@site.post("/t/{token}/place", response_class=HTMLResponse)
+def share_place(
+    token: str,
+    request: Request,
+    session: DbSession,
+    state: State,
+    scan: Annotated[str, Form(max_length=32)],
+    province: Annotated[str, Form(max_length=64)],
+    lang: Lang = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    """The shopper chose to say which province they are in: attach it to their own scan."""
+    cookie, set_cookie = _cookie(request)
+    decision = state.limits.check_scan(_ip(request, state))
+    place = find_place(province)
+    if decision.allowed and place is not None and not set_cookie:
+        session.execute(
+            update(Scan)
+            .where(
+                Scan.public_id == scan,
+                Scan.session == session_hash(cookie, state.secret),
+                Scan.place_name.is_(None),
+            )
+            .values(place_name=place.name_vi, lat=round(place.lat, 1), lon=round(place.lon, 1))
+        )
+    _, body = _judge(session, state, token, None)
+    shared = (
+        session.scalar(select(Scan.place_name).where(Scan.public_id == scan)) if place else None
     )
-    return HTMLResponse(html, headers=PAGE_HEADERS)
+    body["scan"] = {"id": scan, "recorded": True, "place_name": shared}
+    response = _page(body, _language(lang, accept_language), token, state)
+    return _finish(response, decision, cookie, set_cookie, state)
 
 
 @site.get("/", response_class=HTMLResponse)
 def home(lang: Lang = None, accept_language: AcceptLanguage = None) -> HTMLResponse:
     return HTMLResponse(
-        pages.render_home_page(pick_language((lang or "")[:8], (accept_language or "")[:500])),
-        headers=PAGE_HEADERS,
+        pages.render_home_page(_language(lang, accept_language)), headers=PAGE_HEADERS
     )
+

@@ -13,6 +13,7 @@ from tem.keys import service as keys
 from tem.keys.store import KeyStore
 from tem.models import Endorsement, Revocation, SigningKey
 from tem.verify.trust import TrustStore
+from tem.web.ratelimit import Limits
 
 
 @dataclass
@@ -21,6 +22,8 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     store: KeyStore
+    limits: Limits
+    secret: bytes
     _trust: tuple[tuple[int, int, int, int], TrustStore] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
