@@ -253,7 +253,7 @@ def test_fifty_concurrent_scans_are_all_counted(world: World) -> None:
                     secret=state.secret,
                 )
                 session.commit()
-        except BaseException as exc:  # noqa: BLE001 - collected and reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(50)]
