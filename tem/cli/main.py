@@ -9,7 +9,6 @@ is the operator. Exit codes: 0 ok, 1 a code that is not genuine, 2 bad input,
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -855,5 +854,9 @@ def main() -> None:  # pragma: no cover - console entry point
     app()
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+# Sub-commands that live in their own modules (imported last: they use the helpers above).
+from tem.cli.stamps import inspect as _inspect  # noqa: E402
+from tem.cli.stamps import stamps_app as _stamps_app  # noqa: E402
+
+app.add_typer(_stamps_app, name="stamps")
+app.command("inspect")(_inspect)

@@ -70,7 +70,10 @@ class Principal:
     def require(self, *roles: Role) -> None:
         if self.role not in roles:
             allowed = " or ".join(r.value for r in roles)
-            raise Forbidden(f"this needs a {allowed} token; yours is a {self.role.value} token")
+            article = "an" if allowed[0] in "aeiou" else "a"
+            raise Forbidden(
+                f"this needs {article} {allowed} token; yours is a {self.role.value} token"
+            )
 
 
 def authenticate(session: Session, secret: str) -> Principal:

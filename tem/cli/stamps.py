@@ -1,0 +1,237 @@
+"""``tem stamps ...`` and ``tem inspect``: issue serialized stamps, export, void, check."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from tem.cli.main import (
+    EXIT_NOT_GENUINE,
+    Context,
+    JsonOpt,
+    OrgOpt,
+    _batch_ref,
+    _principal,
+    _print_json,
+    _print_report,
+    err,
+    fail,
+    handled,
+    out,
+)
+
+stamps_app = typer.Typer(
+    help="Serialized stamps: issue print runs, export, void.", no_args_is_help=True
+)
+
+
+def _issue(ctx: Context, run_id: int, requested: int, issued: int) -> None:
+    from tem.db import session_factory
+    from tem.stamps import service
+
+    columns = (
+        TextColumn("signing stamps"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("issue", total=requested, completed=issued)
+        service.issue_chunks(
+            session_factory(ctx.engine),
+            ctx.store(),
+            run_id,
+            progress=lambda done, _total: bar.update(task, completed=done),
+        )
+
+
+@stamps_app.command("issue")
+def issue(
+    org: OrgOpt,
+    batch: Annotated[str, typer.Option(help="Batch id or lot code.")],
+    count: Annotated[int, typer.Option(help="How many stamps.")],
+    request_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Idempotency key; re-run with the same key to resume, never duplicate. Default: new."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue COUNT stamps for a batch, in committed chunks, with a progress bar."""
+    from tem.stamps import service
+
+    key = request_key or service.new_request_key()
+    ctx = Context()
+    with handled(), ctx.session() as session:
+        principal = _principal(session, org)
+        row = _batch_ref(session, principal, batch)
+        run, created = service.start_run(session, principal, row.public_id.hex(), count, key)
+        run_id, public_id, requested, issued = run.id, run.public_id, run.requested, run.issued
+    if not as_json:
+        verb = "started" if created else "found"
+        out.print(
+            f"print run {public_id} {verb} (request key {key}); if interrupted, re-run with --request-key {key}"
+        )
+    with handled():
+        _issue(ctx, run_id, requested, issued)
+    with handled(), ctx.session() as session:
+        result = service.run_out(
+            session, service.get_run(session, _principal(session, org), public_id)
+        )
+    if as_json:
+        _print_json(result)
+    else:
+        out.print(f"{result['issued']} of {result['requested']} stamps issued: {result['status']}")
+
+
+@stamps_app.command("resume")
+def resume(org: OrgOpt, run: Annotated[str, typer.Argument(help="Print run id.")]) -> None:
+    """Finish a print run that was interrupted (exactly the requested number in the end)."""
+    from tem.stamps import service
+
+    ctx = Context()
+    with handled(), ctx.session() as session:
+        principal = _principal(session, org)
+        service.require_cooperative(principal)
+        found = service.get_run(session, principal, run)
+        run_id, requested, issued = found.id, found.requested, found.issued
+    with handled():
+        _issue(ctx, run_id, requested, issued)
+    out.print(f"print run {run}: {requested} stamps issued")
+
+
+@stamps_app.command("export")
+def export(
+    org: OrgOpt,
+    run: Annotated[str, typer.Argument(help="Print run id.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="CSV file (default: standard output).")
+    ] = None,
+) -> None:
+    """Write the run's stamps as CSV for a print shop: serial, URL, batch, sequence."""
+    from tem.stamps import service
+
+    ctx = Context()
+    try:
+        handle = out_file.open("w", newline="", encoding="utf-8") if out_file else sys.stdout
+    except OSError as exc:
+        fail(f"cannot write {out_file}: {exc.strerror}")
+    try:
+        with handled(), ctx.session() as session:
+            found = service.get_run(session, _principal(session, org), run)
+            from tem.stamps.endpoints import run_id_batch
+
+            batch_hex = run_id_batch(session, found)
+            writer = csv.writer(handle)
+            writer.writerow(["serial", "url", "batch", "sequence"])
+            for stamp in service.iter_run_stamps(session, found, ctx.settings.public_url):
+                writer.writerow([stamp.short_serial, stamp.url, batch_hex, stamp.seq])
+    finally:
+        if out_file:
+            handle.close()
+
+
+@stamps_app.command("void")
+def void(
+    org: OrgOpt,
+    reason: Annotated[str, typer.Option(help="Why; shown to every shopper who scans them.")],
+    serial: Annotated[
+        list[str] | None, typer.Option("--serial", help="A stamp serial (repeat).")
+    ] = None,
+    run: Annotated[str | None, typer.Option(help="Print run id, with --from and --to.")] = None,
+    from_seq: Annotated[int | None, typer.Option("--from", help="First sequence number.")] = None,
+    to_seq: Annotated[int | None, typer.Option("--to", help="Last sequence number.")] = None,
+) -> None:
+    """Void stamps by serial, or a range of a print run."""
+    from tem.cli.main import validated
+    from tem.stamps import service
+    from tem.stamps.schemas import VoidRequest
+
+    body = validated(
+        VoidRequest,
+        {
+            "reason": reason,
+            "serials": serial,
+            "run_id": run,
+            "from_seq": from_seq,
+            "to_seq": to_seq,
+        },
+    )
+    ctx = Context()
+    with handled(), ctx.session() as session:
+        count = service.void_stamps(
+            session,
+            _principal(session, org),
+            reason=body.reason,
+            serials=body.serials,
+            run_id=body.run_id,
+            from_seq=body.from_seq,
+            to_seq=body.to_seq,
+        )
+    out.print(f"{count} stamps voided")
+
+
+@stamps_app.command("show")
+def show(
+    org: OrgOpt,
+    serial: Annotated[str, typer.Argument(help="Stamp serial, e.g. ABCD-EFGH-JKLM-NPQR.")],
+) -> None:
+    """One stamp in detail: status, scans, its URL (JSON)."""
+    from tem.stamps import service
+    from tem.stamps.endpoints import stamp_out
+
+    ctx = Context()
+    with handled(), ctx.session() as session:
+        stamp = service.get_stamp(session, _principal(session, org), serial)
+        data = stamp_out(session, stamp, ctx.settings.public_url)
+    _print_json(data)
+
+
+def inspect(
+    org: OrgOpt,
+    code: Annotated[str, typer.Argument(help="The scanned URL or token.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a code as an inspector: recorded as an inspection, never counted by clone rules."""
+    from tem.crypto.statements import token_from_url
+    from tem.keys.service import trust_store
+    from tem.models import Role, ScanKind
+    from tem.scans.service import ScanInput, assess
+    from tem.trace.verification import report_json, verify_report
+
+    ctx = Context()
+    with handled(), ctx.session() as session:
+        principal = _principal(session, org)
+        principal.require(Role.INSPECTOR, Role.AUTHORITY)
+        report = verify_report(session, token_from_url(code), trust_store(session))
+        scan = ScanInput(
+            "inspector-" + principal.organization.public_id,
+            "tem-cli",
+            kind=ScanKind.INSPECTION,
+            inspector_org_id=principal.organization.id,
+        )
+        assess(
+            session,
+            report,
+            scan,
+            secret=ctx.settings.secret(),
+            thresholds=ctx.settings.thresholds(),
+        )
+        body = report_json(report)
+    if as_json:
+        _print_json(body)
+    else:
+        _print_report(body)
+        stamp = body.get("stamp")
+        if stamp:
+            out.print(
+                f"stamp {stamp['serial']} #{stamp['seq']}: {stamp['status']}, {stamp['scan_count']} public scans"
+            )
+    if body["verdict"] != "genuine":
+        raise typer.Exit(EXIT_NOT_GENUINE)
