@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from tem.config import Settings
 from tem.db import make_engine
 from tem.models import Stamp
-from tests.cli.test_main import batch, env, tem  # noqa: F401 - fixtures
+from tests.cli.test_main import batch, env, tem
 
 __all__ = ["batch", "env"]
 
 
-def tem_json(env: dict[str, str], *args: str) -> dict[str, object]:  # noqa: F811
+def tem_json(env: dict[str, str], *args: str) -> dict[str, object]:
     """Run a command and parse its standard output alone (progress bars go to stderr)."""
     from typer.testing import CliRunner
 
@@ -34,7 +34,7 @@ def tem_json(env: dict[str, str], *args: str) -> dict[str, object]:  # noqa: F81
     return data
 
 
-def test_issue_export_show_void_inspect(env: dict[str, str], batch: dict[str, str]) -> None:  # noqa: F811
+def test_issue_export_show_void_inspect(env: dict[str, str], batch: dict[str, str]) -> None:
     out = tem(
         env,
         "stamps",
@@ -111,7 +111,7 @@ def test_issue_export_show_void_inspect(env: dict[str, str], batch: dict[str, st
 
 def test_killed_mid_run_resumes_to_exactly_n(
     env: dict[str, str], batch: dict[str, str], settings: Settings
-) -> None:  # noqa: F811
+) -> None:
     total = 20_000
     command = [
         sys.executable,
@@ -173,7 +173,7 @@ def test_killed_mid_run_resumes_to_exactly_n(
 
 def test_inspect_is_for_inspectors(
     env: dict[str, str], batch: dict[str, str], tmp_path: Path
-) -> None:  # noqa: F811
+) -> None:
     org = tem_json(
         env,
         "org",
