@@ -44,14 +44,27 @@ class Settings(BaseSettings):
         default=False, description="Demo mode: generate a passphrase if none is given."
     )
     trusted_proxies: bool = Field(
-        default=False, description="Take the client address from the last X-Forwarded-For hop (behind our proxy)."
+        default=False,
+        description="Take the client address from the last X-Forwarded-For hop (behind our proxy).",
     )
-    clone_max_scans: int = Field(default=25, ge=1, description="Public scans of one stamp before it is suspect.")
-    clone_max_sessions: int = Field(default=6, ge=1, description="Distinct browsers before a stamp is suspect.")
-    clone_max_speed_kmh: float = Field(default=300.0, gt=0, description="Faster travel between scans is a copy.")
-    scan_rate_per_minute: int = Field(default=60, ge=1, description="Recorded public scans per client per minute.")
-    reports_per_hour: int = Field(default=5, ge=1, description="Counterfeit reports per client per hour.")
-    reports_global_per_hour: int = Field(default=300, ge=1, description="Counterfeit reports per hour, all clients.")
+    clone_max_scans: int = Field(
+        default=25, ge=1, description="Public scans of one stamp before it is suspect."
+    )
+    clone_max_sessions: int = Field(
+        default=6, ge=1, description="Distinct browsers before a stamp is suspect."
+    )
+    clone_max_speed_kmh: float = Field(
+        default=300.0, gt=0, description="Faster travel between scans is a copy."
+    )
+    scan_rate_per_minute: int = Field(
+        default=60, ge=1, description="Recorded public scans per client per minute."
+    )
+    reports_per_hour: int = Field(
+        default=5, ge=1, description="Counterfeit reports per client per hour."
+    )
+    reports_global_per_hour: int = Field(
+        default=300, ge=1, description="Counterfeit reports per hour, all clients."
+    )
 
     @field_validator("public_url")
     @classmethod

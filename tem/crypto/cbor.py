@@ -11,6 +11,7 @@ verifier never has to agree with us on float encoding.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import cbor2
@@ -73,7 +74,7 @@ def encode(value: CborValue, _depth: int = 0) -> bytes:
         return b"\xf5"
     if value is None:
         return b"\xf6"
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         depth = _depth + 1
         items = sorted((encode(k, depth), encode(v, depth)) for k, v in value.items())
         for index in range(1, len(items)):

@@ -9,7 +9,10 @@ signature made for one kind of statement can never be taken for another.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from enum import IntEnum
 from typing import Any, NewType
 
@@ -71,7 +74,7 @@ class Statement:
     envelope: cose.Sign1
     kid: KeyId
     type: StatementType
-    claims: dict[Any, Any]
+    claims: Mapping[Any, Any]  # read-only: parsed statements are memoised and shared
 
 
 # Every Tem protected header is these five bytes followed by the 8-byte key id:
@@ -88,6 +91,21 @@ def _article(kind: StatementType) -> str:
 
 
 def parse_statement(raw: bytes, expected: StatementType | None = None) -> Statement:
+    """Parse a Tem statement strictly (memoised: stored records are parsed on every scan).
+
+    Raises:
+        StatementError: on any deviation from the layout in docs/format.md.
+    """
+    statement = _parse_statement(bytes(raw))
+    if expected is not None and statement.type is not expected:
+        raise StatementError(
+            f"expected {_article(expected)} {expected.name.lower()} statement, got {statement.type.name.lower()}"
+        )
+    return statement
+
+
+@lru_cache(maxsize=20_000)
+def _parse_statement(raw: bytes) -> Statement:
     """Parse a Tem statement strictly (deterministic CBOR throughout, Tem's header).
 
     The envelope is decoded once; its one permitted encoding is then rebuilt from
@@ -140,10 +158,6 @@ def parse_statement(raw: bytes, expected: StatementType | None = None) -> Statem
         kind = StatementType(kind_value)
     except ValueError as exc:
         raise StatementError("statement has an unknown type") from exc
-    if expected is not None and kind is not expected:
-        raise StatementError(
-            f"expected {_article(expected)} {expected.name.lower()} statement, got {kind.name.lower()}"
-        )
     envelope = cose.Sign1(
         protected_bytes,
         {cose.HEADER_ALG: cose.ALG_EDDSA, cose.HEADER_KID: bytes(kid)},
@@ -151,7 +165,7 @@ def parse_statement(raw: bytes, expected: StatementType | None = None) -> Statem
         payload,
         signature,
     )
-    return Statement(raw, envelope, kid, kind, claims)
+    return Statement(raw, envelope, kid, kind, MappingProxyType(claims))
 
 
 # --- Label token -------------------------------------------------------------

@@ -1,22 +1,26 @@
 """Batch labels as SVG and PNG: the QR on the left, product, OCOP stars and lot on the right.
 
-One layout, computed in millimetres by :func:`layout_label`, feeds both renderers, so
-the SVG and the PNG show the same lines at the same places. Text is measured with the
+One layout, computed in millimetres by :func:`layout_label`, feeds every renderer, so
+the SVG, the PNG and the PDF sticker sheets (:mod:`tem.labels.pdf`) show the same lines
+at the same places. Text is measured with the
 bundled DejaVu Sans (subset, ``fonts/``): the PNG draws with exactly that font at its
 pixel size, and the SVG measures with it at a large reference size. DejaVu Sans is wider
 than the fallbacks the SVG names (Noto Sans, Arial), so a viewer that substitutes one of
 those still keeps every line inside its box.
 
-The label is 50 mm × 30 mm. The QR symbol is 21 mm wide whatever its version, with a
-quiet zone of 4 modules (ISO/IEC 18004:2015 §9.1) and 1 mm of white label beyond it.
+The SVG and PNG label is 50 mm × 30 mm. Its QR symbol is 21 mm wide whatever its version,
+with a quiet zone of 4 modules (ISO/IEC 18004:2015 §9.1) and 1 mm of white label beyond
+it. A sticker of another size (``size=`` of :func:`layout_label`) gets the largest QR
+square that fits its height (see :func:`qr_square_mm`), the text column on its right.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Final
@@ -41,6 +45,9 @@ LINE_SPACING: Final = 1.2  # line pitch in em; also the height a line takes in i
 
 _MM_PER_INCH: Final = 25.4
 _EDGE_MM: Final = 1.0  # white label around the quiet zone: die-cut labels shift by ~1 mm
+# On a sized label the QR square takes at most this share of the width, so that a
+# square or tall sticker still keeps a text column.
+_QR_MAX_WIDTH_SHARE: Final = 0.6
 _TEXT_GAP_MM: Final = 0.5  # between the quiet zone and the text column
 _TEXT_RIGHT_MM: Final = 1.5
 _TEXT_TOP_MM: Final = 2.0
@@ -77,6 +84,9 @@ class LabelContent:
     ocop_stars: int | None
     lot_code: str
     expiry_date: str | None = None
+    serial: str | None = None
+    """The stamp's short serial as people read it (``ABCD-EFGH-JKLM-NPQR``); None on a
+    batch label."""
 
     def __post_init__(self) -> None:
         stars = self.ocop_stars
@@ -86,6 +96,8 @@ class LabelContent:
             raise InvalidInput("the product name is empty", field="product_name")
         if not clean_text(self.lot_code):
             raise InvalidInput("the lot code is empty", field="lot_code")
+        if self.serial is not None and not clean_text(self.serial):
+            raise InvalidInput("the serial is empty", field="serial")
 
 
 @dataclass(frozen=True)
@@ -103,13 +115,18 @@ class FittedText:
 
 @dataclass(frozen=True)
 class PlacedLine:
-    """One line of text: left edge and baseline in mm, font size (em) in mm."""
+    """One line of text: left edge and baseline in mm, font size (em) in mm.
+
+    ``field`` names the :class:`LabelContent` field the line shows (None for the fixed
+    "Quét để xác thực").
+    """
 
     text: str
     x: float
     baseline: float
     size: float
     bold: bool
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,24 +285,95 @@ class _Block:
     field: str | None
 
 
-def layout_label(content: LabelContent, qr_modules: int, measure: StyledMeasure) -> LabelLayout:
-    """Place the QR and fit every text block into the column on its right.
-
-    The info lines (stars, lot, expiry, "Quét để xác thực") are fitted first at their
-    own sizes; the product name gets the height left and shrinks until it fits in three
-    lines. ``qr_modules`` is the symbol's width in modules without quiet zone.
-
-    Raises:
-        InvalidInput: if a text block cannot fit even at the smallest font size.
+def qr_square_mm(width: float, height: float) -> float:
+    """Side in mm of the square the QR takes, quiet zone included, on a ``width`` × ``height``
+    sticker: the label height less 1 mm of white above and below, and at most 60% of the
+    width so that a square sticker keeps room for text. 0 if the label has no room at all.
     """
+    return max(0.0, min(height - 2 * _EDGE_MM, _QR_MAX_WIDTH_SHARE * width))
+
+
+def label_size_for_qr_square(side: float, width: float, height: float) -> tuple[float, float]:
+    """The smallest ``width`` × ``height`` label, same proportions, whose QR square is ``side``.
+
+    The inverse of :func:`qr_square_mm`, for error messages that name a size that works.
+    """
+    scale = max((side + 2 * _EDGE_MM) / height, side / (_QR_MAX_WIDTH_SHARE * width), 1.0)
+    return width * scale, height * scale
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    qr_x: float
+    qr_y: float
+    module: float
+    text_x: float
+    text_y: float
+    text_width: float
+    text_height: float
+
+
+def _classic_geometry(qr_modules: int) -> _Geometry:
+    # The 50 × 30 mm SVG/PNG label: a 21 mm symbol whatever its version.
     module = QR_SYMBOL_MM / qr_modules
     quiet = QUIET_ZONE_MODULES * module
     qr_x = _EDGE_MM + quiet
     qr_y = (LABEL_HEIGHT_MM - QR_SYMBOL_MM) / 2
     text_x = qr_x + QR_SYMBOL_MM + quiet + _TEXT_GAP_MM
-    text_y = _TEXT_TOP_MM
-    text_width = LABEL_WIDTH_MM - _TEXT_RIGHT_MM - text_x
-    text_height = LABEL_HEIGHT_MM - _TEXT_TOP_MM - _TEXT_BOTTOM_MM
+    return _Geometry(
+        qr_x=qr_x,
+        qr_y=qr_y,
+        module=module,
+        text_x=text_x,
+        text_y=_TEXT_TOP_MM,
+        text_width=LABEL_WIDTH_MM - _TEXT_RIGHT_MM - text_x,
+        text_height=LABEL_HEIGHT_MM - _TEXT_TOP_MM - _TEXT_BOTTOM_MM,
+    )
+
+
+def _sized_geometry(qr_modules: int, width: float, height: float) -> _Geometry:
+    # A sticker of any size: the QR square (quiet zone included) on the left, centred
+    # vertically; small stickers get proportionally smaller top and bottom margins.
+    side = qr_square_mm(width, height)
+    module = side / (qr_modules + 2 * QUIET_ZONE_MODULES)
+    quiet = QUIET_ZONE_MODULES * module
+    top = min(_TEXT_TOP_MM, 0.1 * height)
+    bottom = min(_TEXT_BOTTOM_MM, 0.1 * height)
+    text_x = _EDGE_MM + side + _TEXT_GAP_MM
+    return _Geometry(
+        qr_x=_EDGE_MM + quiet,
+        qr_y=(height - side) / 2 + quiet,
+        module=module,
+        text_x=text_x,
+        text_y=top,
+        text_width=max(width - _TEXT_RIGHT_MM - text_x, 0.0),
+        text_height=max(height - top - bottom, 0.0),
+    )
+
+
+def layout_label(
+    content: LabelContent,
+    qr_modules: int,
+    measure: StyledMeasure,
+    *,
+    size: tuple[float, float] | None = None,
+) -> LabelLayout:
+    """Place the QR and fit every text block into the column on its right.
+
+    The info lines (stars, lot, expiry, serial, "Quét để xác thực") are fitted first at
+    their own sizes; the product name gets the height left and shrinks until it fits in
+    three lines. ``qr_modules`` is the symbol's width in modules without quiet zone.
+    ``size`` is the label's (width, height) in mm; None is the 50 × 30 mm SVG/PNG label.
+
+    The serial is sized for the widest serial of its shape (every letter and digit as
+    wide as the font's widest), so that every stamp of a run gets the same layout.
+
+    Raises:
+        InvalidInput: if a text block cannot fit even at the smallest font size.
+    """
+    geometry = _classic_geometry(qr_modules) if size is None else _sized_geometry(qr_modules, *size)
+    text_x, text_y = geometry.text_x, geometry.text_y
+    text_width, text_height = geometry.text_width, geometry.text_height
 
     name = _Block(clean_text(content.product_name), True, 3.2, 0.25, 3, "product_name")
     info = []
@@ -295,12 +383,20 @@ def layout_label(content: LabelContent, qr_modules: int, measure: StyledMeasure)
     if content.expiry_date is not None and clean_text(content.expiry_date):
         expiry = f"HSD: {clean_text(content.expiry_date)}"
         info.append(_Block(expiry, False, 2.4, 1.0, 2, "expiry_date"))
+    if content.serial is not None:
+        info.append(_Block(clean_text(content.serial), False, 2.4, 1.0, 2, "serial"))
     scan = _Block(SCAN_TO_VERIFY, True, 2.4, 1.0, 1, None)
 
-    def fit(block: _Block, max_height: float) -> FittedText:
+    def fit(block: _Block, max_height: float, scale: float) -> FittedText:
+        def plain(text: str, size: float) -> float:
+            return measure(text, size, block.bold)
+
+        block = replace(block, max_size=max(block.max_size * scale, block.min_size))
+        if block.field == "serial":
+            return _fit_serial(block, plain, text_width, max_height)
         return fit_text(
             block.text,
-            measure=lambda text, size: measure(text, size, block.bold),
+            measure=plain,
             max_width=text_width,
             max_height=max_height,
             max_lines=block.max_lines,
@@ -309,10 +405,25 @@ def layout_label(content: LabelContent, qr_modules: int, measure: StyledMeasure)
             field=block.field,
         )
 
-    fitted_info = [fit(block, text_height) for block in info]
-    fitted_scan = fit(scan, text_height)
-    info_height = sum(f.height + _BLOCK_GAP_MM for f in [*fitted_info, fitted_scan])
-    fitted_name = fit(name, max(text_height - info_height, 0.0))
+    # The classic batch label keeps its fixed info sizes. Any other label shrinks its info
+    # lines 10% at a time until the product name is at least as large as they are (or
+    # fits at all), so the name stays the headline on a small sticker.
+    balance = size is not None or content.serial is not None
+    scale = 1.0
+    while True:
+        try:
+            fitted_info = [fit(block, text_height, scale) for block in info]
+            fitted_scan = fit(scan, text_height, scale)
+            info_height = sum(f.height + _BLOCK_GAP_MM for f in [*fitted_info, fitted_scan])
+            fitted_name = fit(name, max(text_height - info_height, 0.0), 1.0)
+        except InvalidInput:
+            if not balance or scale <= _MIN_INFO_SCALE:
+                raise
+        else:
+            largest = max(fitted.size for fitted in [*fitted_info, fitted_scan])
+            if not balance or fitted_name.size >= largest or scale <= _MIN_INFO_SCALE:
+                break
+        scale *= 0.9
 
     lines: list[PlacedLine] = []
 
@@ -320,21 +431,86 @@ def layout_label(content: LabelContent, qr_modules: int, measure: StyledMeasure)
         pitch = fitted.size * fitted.line_spacing
         for index, line in enumerate(fitted.lines):
             baseline = top + index * pitch + _ASCENT_EM * fitted.size
-            lines.append(PlacedLine(line, text_x, baseline, fitted.size, block.bold))
+            lines.append(PlacedLine(line, text_x, baseline, fitted.size, block.bold, block.field))
         return top + fitted.height
 
     top = place(name, fitted_name, text_y)
     for block, fitted in zip(info, fitted_info, strict=True):
         top = place(block, fitted, top + _BLOCK_GAP_MM)
     place(scan, fitted_scan, text_y + text_height - fitted_scan.height)
-    return LabelLayout(qr_x, qr_y, module, text_x, text_y, text_width, text_height, tuple(lines))
+    return LabelLayout(
+        geometry.qr_x,
+        geometry.qr_y,
+        geometry.module,
+        text_x,
+        text_y,
+        text_width,
+        text_height,
+        tuple(lines),
+    )
+
+
+_ALPHANUMERIC: Final = re.compile(r"[A-Z0-9]")
+# Info lines at this share of their largest size are all at their smallest (1 mm of 2.8).
+_MIN_INFO_SCALE: Final = 0.35
+# A serial on one line smaller than this is split in two at a dash if that makes it larger.
+_SERIAL_ONE_LINE_MM: Final = 1.8
+
+
+def _fit_serial(block: _Block, measure: Measure, max_width: float, max_height: float) -> FittedText:
+    """Fit a serial on one line, or on two split after the dash nearest its middle.
+
+    Widths are those of the widest serial of the same shape (every letter and digit as
+    wide as the font's widest), so that all the stamps of a run get the same layout.
+    """
+    widest = max("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", key=lambda char: measure(char, 1.0))
+
+    def as_widest(text: str, size: float) -> float:
+        # Never narrower than the text itself, whatever the font's advances.
+        return max(measure(text, size), measure(_ALPHANUMERIC.sub(widest, text), size))
+
+    def one_line(text: str, height: float) -> FittedText:
+        return fit_text(
+            text,
+            measure=as_widest,
+            max_width=max_width,
+            max_height=height,
+            max_lines=1,
+            max_size=block.max_size,
+            min_size=block.min_size,
+            field=block.field,
+        )
+
+    failure: InvalidInput | None = None
+    try:
+        whole = one_line(block.text, max_height)
+        if whole.size >= _SERIAL_ONE_LINE_MM:
+            return whole
+    except InvalidInput as error:
+        whole, failure = None, error
+    dashes = [index for index, char in enumerate(block.text) if char == "-"]
+    if not dashes:
+        if whole is None:
+            raise failure or InvalidInput("the serial does not fit", field=block.field)
+        return whole
+    cut = min(dashes, key=lambda index: abs(2 * index + 1 - len(block.text))) + 1
+    halves = (block.text[:cut], block.text[cut:])
+    try:
+        size = min(one_line(half, max_height / 2).size for half in halves)
+    except InvalidInput:
+        if whole is None:
+            raise failure or InvalidInput("the serial does not fit", field=block.field) from None
+        return whole
+    split = FittedText(halves, size)
+    return whole if whole is not None and whole.size >= split.size else split
 
 
 # --- fonts ---------------------------------------------------------------------------
 
 
 @cache
-def _font_bytes(bold: bool) -> bytes:
+def font_file(bold: bool) -> bytes:
+    """The bundled DejaVu Sans TrueType file, regular or bold (see ``fonts/README.md``)."""
     return resources.files("tem.labels").joinpath("fonts", _FONT_FILES[bold]).read_bytes()
 
 
@@ -343,7 +519,7 @@ def _font(bold: bool, size_px: float) -> ImageFont.FreeTypeFont:
     # BASIC layout: the same advances with or without libraqm, so a label looks the
     # same on every machine; NFC text needs no shaping.
     return ImageFont.truetype(
-        io.BytesIO(_font_bytes(bold)), size_px, layout_engine=ImageFont.Layout.BASIC
+        io.BytesIO(font_file(bold)), size_px, layout_engine=ImageFont.Layout.BASIC
     )
 
 

@@ -5,6 +5,8 @@ The API, the public page and ``tem verify`` all call :func:`verify_report`.
 
 from __future__ import annotations
 
+import copy
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -182,8 +184,9 @@ def report_json(report: Report) -> dict[str, Any]:
     if history is not None and report.batch is not None:
         claims = history.batch.claims or {}
         if claims:
-            body["producer"] = claims.get("producer")
-            body["product"] = claims.get("product")
+            # Copies: the signed claims are shared, read-only, memoised objects.
+            body["producer"] = copy.deepcopy(claims.get("producer"))
+            body["product"] = copy.deepcopy(claims.get("product"))
             body["batch"] = {
                 "id": report.batch.public_id.hex(),
                 "lot_code": claims.get("lot"),
@@ -192,7 +195,7 @@ def report_json(report: Report) -> dict[str, Any]:
                 "unit": claims.get("unit"),
                 "production_date": claims.get("produced"),
                 "expiry_date": claims.get("expires"),
-                "origin": claims.get("origin"),
+                "origin": copy.deepcopy(claims.get("origin")),
                 "signed_at": _iso(claims["iat"]) if isinstance(claims.get("iat"), int) else None,
                 "record": _record_status(history.batch),
                 "recall": (
@@ -217,7 +220,7 @@ def report_json(report: Report) -> dict[str, Any]:
                     type=signed.get("type"),
                     type_label=signed.get("type_label"),
                     time=signed.get("time"),
-                    place=signed.get("place"),
+                    place=copy.deepcopy(signed.get("place")),
                     actor=signed.get("actor"),
                     notes=signed.get("notes"),
                     signed_at=_iso(signed["iat"]) if isinstance(signed.get("iat"), int) else None,

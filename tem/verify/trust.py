@@ -66,6 +66,9 @@ class TrustStore:
     endorsed: dict[KeyId, list[EndorsedKey]] = field(default_factory=dict)
     revocations: dict[KeyId, list[Revocation]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # Which endorsed key signed which statement bytes: a signature check is a pure
+    # function of the bytes and this store, so it is done once per store. Bounded.
+    signers: dict[bytes, EndorsedKey | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(

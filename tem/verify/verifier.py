@@ -60,14 +60,25 @@ class TokenResult:
     signer: EndorsedKey | None = None
 
 
+SIGNER_CACHE_LIMIT = 50_000
+
+
 def _signer_for(statement: Statement, trust: TrustStore) -> EndorsedKey | None:
+    """The endorsed key whose signature ``statement`` carries, if any (memoised per store)."""
+    if statement.raw in trust.signers:
+        return trust.signers[statement.raw]
+    found = None
     for candidate in trust.candidates(statement.kid):
         try:
             cose.verify_signature(statement.envelope, public_key_of(candidate))
         except cose.CoseError:
             continue
-        return candidate
-    return None
+        found = candidate
+        break
+    if len(trust.signers) >= SIGNER_CACHE_LIMIT:
+        trust.signers.clear()
+    trust.signers[statement.raw] = found
+    return found
 
 
 def _check_key_use(

@@ -78,8 +78,10 @@ def normalize(lang: str | None) -> str:
     return lang if lang in SUPPORTED else DEFAULT
 
 
-# Reason codes produced by tem.verify.verifier and tem.trace.verification, in the
-# words a shopper needs: what happened and, where it matters, what to do.
+# Reason codes produced by tem.verify.verifier, tem.trace.verification and
+# tem.scans.service (the clone rules' names among them), in the words a shopper needs:
+# what happened and, where it matters, what to do. A rule's finding is shown in its own
+# words (tem.scans.rules.describe); these are for a reason that comes without one.
 REASON_CODES = (
     "malformed_token",
     "unknown_key",
@@ -96,6 +98,13 @@ REASON_CODES = (
     "chain_broken",
     "chain_unverifiable",
     "chain_foreign_event",
+    "stamp_batch_mismatch",
+    "key_leak",
+    "void",
+    "recalled",
+    "too_many_scans",
+    "too_many_sessions",
+    "impossible_travel",
 )
 
 # Message keys for render_error_page.
@@ -138,6 +147,47 @@ _VI: dict[str, str] = {
     ),
     "verdict.other.title": "Không xác minh được",
     "verdict.other.lead": "Hệ thống không xác minh được mã này.",
+    "verdict.suspect.title": "Cảnh báo: mã này có thể đã bị sao chép",
+    "verdict.suspect.lead": (
+        "Hồ sơ của {signer} là thật, nhưng riêng tem này đã được quét theo cách mà một tem "
+        "bị sao chép thường bị quét:"
+    ),
+    "verdict.suspect.lead_anonymous": (
+        "Hồ sơ là thật, nhưng riêng tem này đã được quét theo cách mà một tem bị sao chép "
+        "thường bị quét:"
+    ),
+    "verdict.suspect.caveat": (
+        "Điều này chưa chứng minh sản phẩm là hàng giả (ví dụ, hàng trưng bày được nhiều "
+        "người quét), nhưng hãy cẩn thận trước khi mua hoặc sử dụng."
+    ),
+    "verdict.recalled.title": "Lô hàng đã bị thu hồi",
+    "verdict.void.title": "Tem đã bị hủy",
+    "verdict.void.on": "Tem này đã bị hủy ngày {date}.",
+    "verdict.void.undated": "Tem này đã bị hủy.",
+    "verdict.void.lead": (
+        "Tem đã bị hủy không còn chứng nhận cho sản phẩm nào. Tem bị hủy khi bị mất, bị đánh "
+        "cắp, in hỏng hoặc bị phát hiện sao chép."
+    ),
+    "verdict.key_leak.title": "Mã giả: chữ ký hợp lệ nhưng tem này chưa từng được phát hành",
+    "verdict.key_leak.lead": (
+        "Chữ ký số trên tem khớp với khóa ký của {signer}, nhưng {signer} chưa bao giờ phát "
+        "hành tem mang số sê-ri này. Điều đó nghĩa là khóa ký đã bị lộ và có người đang dùng "
+        "nó để làm tem giả."
+    ),
+    "verdict.key_leak.lead_anonymous": (
+        "Chữ ký số trên tem hợp lệ, nhưng tem mang số sê-ri này chưa bao giờ được phát hành. "
+        "Điều đó nghĩa là khóa ký đã bị lộ và có người đang dùng nó để làm tem giả."
+    ),
+    "verdict.key_leak.act": (
+        "Đừng mua hoặc sử dụng sản phẩm này. Hãy báo ngay bằng mẫu bên dưới và báo cho cơ "
+        "quan quản lý thị trường nơi bạn thấy sản phẩm."
+    ),
+    "recall.on": "Lô hàng này đã bị thu hồi ngày {date}.",
+    "recall.undated": "Lô hàng này đã bị thu hồi.",
+    "recall.reason": "Lý do: {reason}",
+    "recall.advice": (
+        "Đừng sử dụng sản phẩm này; hãy mang trả lại nơi bán hoặc liên hệ nhà sản xuất."
+    ),
     "advice.title": "Bạn nên làm gì?",
     "advice.dont_trust": "Đừng tin sản phẩm này chỉ vì nó có mã QR.",
     "advice.ask_seller": "Hỏi người bán về nguồn gốc hàng và xin hóa đơn, chứng từ.",
@@ -148,12 +198,24 @@ _VI: dict[str, str] = {
         "Báo cho cơ quan quản lý thị trường nơi bạn mua hàng, hoặc Hội đồng OCOP của tỉnh."
     ),
     "advice.contact_producer": "Hỏi trực tiếp nhà sản xuất {producer}: {phone}.",
+    "advice.check_packaging": (
+        "Xem kỹ bao bì: tem có bị in mờ, dán đè lên tem khác, bóc ra dán lại, hoặc bao bì "
+        "khác với ảnh sản phẩm không?"
+    ),
+    "advice.report_form": "Báo cho chúng tôi bằng mẫu “Báo cáo nghi ngờ hàng giả” bên dưới.",
+    "advice.recalled_stop": "Đừng sử dụng sản phẩm này.",
+    "advice.recalled_return": "Mang trả lại nơi bán, hoặc hỏi nhà sản xuất về việc đổi trả.",
     "notice.unverified_details": (
         "Thông tin dưới đây là những gì đã được ký số, nhưng mã không qua được kiểm tra: "
         "đừng dựa vào đó để tin sản phẩm."
     ),
     "notice.batch_expired": "Lô hàng này đã hết hạn sử dụng từ {date}.",
     "notice.ocop_expired": "Chứng nhận OCOP của sản phẩm đã hết hạn từ {date}.",
+    "notice.record_not_item": (
+        "Thông tin dưới đây là hồ sơ thật của lô hàng mà tem này được cấp cho, nhưng chưa "
+        "chắc sản phẩm bạn đang cầm thuộc lô đó."
+    ),
+    "notice.rate_limited": "Bạn quét quá nhanh; lượt quét này chưa được ghi lại.",
     "notice.official_site": (
         "Trang kiểm tra chính thức nằm ở địa chỉ {host}. Nếu thanh địa chỉ trình duyệt "
         "hiện tên khác, đừng tin trang này."
@@ -201,6 +263,22 @@ _VI: dict[str, str] = {
         "Không đọc được bước này nên không kiểm tra được phần hành trình sau nó."
     ),
     "reason.chain_foreign_event": "Hành trình có một bước thuộc về lô hàng khác.",
+    "reason.stamp_batch_mismatch": (
+        "Lô hàng lưu trữ của tem không còn khớp với chữ ký số: hồ sơ đã bị sửa đổi."
+    ),
+    "reason.key_leak": (
+        "Chữ ký hợp lệ nhưng số sê-ri của tem chưa từng được phát hành: khóa ký đã bị lộ. "
+        "Đây là tem giả."
+    ),
+    "reason.void": "Tem này đã bị hủy.",
+    "reason.recalled": "Lô hàng chứa sản phẩm này đã bị thu hồi.",
+    "reason.too_many_scans": (
+        "Tem này đã được quét nhiều lần hơn hẳn một tem thật thường được quét."
+    ),
+    "reason.too_many_sessions": "Tem này đã được quét bởi nhiều điện thoại hơn bình thường.",
+    "reason.impossible_travel": (
+        "Tem này được quét ở hai nơi quá xa nhau so với thời gian giữa hai lần quét."
+    ),
     "reason.stage_prefix": "Bước {n}: {text}",
     "reason.batch_prefix": "Hồ sơ lô hàng: {text}",
     "reason.details": "Chi tiết kỹ thuật",
@@ -240,6 +318,69 @@ _VI: dict[str, str] = {
     "batch.expiry_date": "Hạn sử dụng",
     "batch.origin": "Vùng nguyên liệu",
     "batch.signed_at": "Ngày ký hồ sơ",
+    "batch.recalled": "Thu hồi",
+    "batch.recalled_on": "Đã thu hồi ngày {date}",
+    "batch.recalled_yes": "Đã thu hồi",
+    # Stamp.
+    "stamp.title": "Tem số",
+    "stamp.serial": "Số sê-ri",
+    "stamp.number": "Thứ tự trong đợt in",
+    "stamp.number_value": "Tem thứ {n}",
+    "stamp.status": "Trạng thái",
+    "stamp.active": "Còn hiệu lực",
+    "stamp.void": "Đã hủy",
+    "stamp.void_on": "Đã hủy ngày {date}",
+    "stamp.scans": "Số lần quét",
+    "stamp.scans_none": "Chưa được quét lần nào.",
+    "stamp.scans_first": "Đây là lần đầu tiên tem này được quét.",
+    "stamp.scans_one": "Đã được quét 1 lần{this}",
+    "stamp.scans_many": "Đã được quét {count} lần{this}",
+    "stamp.including_this": " (kể cả lần này)",
+    "stamp.first_since": ", lần đầu {since}.",
+    "stamp.only_since": ", vào {since}.",
+    "stamp.since_today": "hôm nay",
+    "stamp.since_day": "ngày {date}",
+    "stamp.normal": (
+        "Một tem thật thường chỉ được quét vài lần: khi bán và khi người mua kiểm tra. "
+        "Nếu con số trên lớn bất thường, hãy cẩn thận."
+    ),
+    # Sharing the province of a scan.
+    "share.question": "Giúp phát hiện hàng giả: bạn đang ở tỉnh/thành nào?",
+    "share.choose": "— chọn —",
+    "share.optional": (
+        "Không bắt buộc. Chỉ tên tỉnh/thành được lưu lại, không lưu vị trí chính xác hay "
+        "thông tin nào về bạn. Nó giúp thanh tra viên biết mã được quét ở đâu và phát hiện "
+        "mã bị sao chép."
+    ),
+    "share.submit": "Gửi",
+    "share.thanks": "Cảm ơn! Đã ghi nhận: {place}",
+    # Counterfeit reports.
+    "report.title": "Báo cáo nghi ngờ hàng giả",
+    "report.intro": (
+        "Nếu bạn nghi sản phẩm này là hàng giả, hãy cho chúng tôi biết. Thanh tra viên và cơ "
+        "quan quản lý sẽ xem báo cáo của bạn."
+    ),
+    "report.problem": "Bạn thấy điều gì bất thường?",
+    "report.problem_hint": (
+        "Ví dụ: tem bị dán đè, giá rẻ bất thường, mùi vị khác lạ. Từ 5 đến 2.000 ký tự."
+    ),
+    "report.where_bought": "Bạn mua hoặc thấy sản phẩm ở đâu? (không bắt buộc)",
+    "report.where_bought_hint": "Tên cửa hàng, chợ hoặc trang bán hàng, và địa chỉ.",
+    "report.contact": "Cách liên hệ với bạn (không bắt buộc)",
+    "report.contact_hint": (
+        "Số điện thoại hoặc thư điện tử, nếu bạn muốn được liên hệ lại về báo cáo này."
+    ),
+    "report.photo": "Ảnh sản phẩm hoặc tem (không bắt buộc)",
+    "report.photo_hint": "JPEG, PNG hoặc WebP, tối đa 5 MB.",
+    "report.submit": "Gửi báo cáo",
+    "report.thanks_title": "Cảm ơn bạn đã báo cáo",
+    "report.thanks_lead": "Báo cáo của bạn đã được gửi. Thanh tra viên sẽ xem xét.",
+    "report.reference": "Mã báo cáo",
+    "report.reference_hint": "Hãy giữ mã này nếu bạn muốn hỏi lại về báo cáo.",
+    "report.back": "Quay lại trang kiểm tra",
+    "report.error_title": "Báo cáo chưa được gửi",
+    "report.error_lead": "Báo cáo chưa được nhận vì:",
+    "report.error_retry": "Hãy sửa lại và gửi lần nữa bằng mẫu dưới đây.",
     "status.expired": "đã hết hạn",
     "status.valid_until": "còn hạn",
     "place.coordinates": "Tọa độ: {lat}, {lon}",
@@ -348,6 +489,48 @@ _EN: dict[str, str] = {
     ),
     "verdict.other.title": "Could not verify",
     "verdict.other.lead": "The service could not verify this code.",
+    "verdict.suspect.title": "Warning: this code may have been copied",
+    "verdict.suspect.lead": (
+        "The record from {signer} is genuine, but this particular stamp has been scanned "
+        "the way a copied stamp would be:"
+    ),
+    "verdict.suspect.lead_anonymous": (
+        "The record is genuine, but this particular stamp has been scanned the way a copied "
+        "stamp would be:"
+    ),
+    "verdict.suspect.caveat": (
+        "This does not prove the product is fake (a display jar, for example, is scanned by "
+        "many people), but be careful before you buy or use it."
+    ),
+    "verdict.recalled.title": "This batch has been recalled",
+    "verdict.void.title": "This stamp has been voided",
+    "verdict.void.on": "This stamp was voided on {date}.",
+    "verdict.void.undated": "This stamp has been voided.",
+    "verdict.void.lead": (
+        "A voided stamp no longer vouches for any product. Stamps are voided when they are "
+        "lost, stolen, misprinted or found to be copied."
+    ),
+    "verdict.key_leak.title": "Counterfeit: valid signature, but this stamp was never issued",
+    "verdict.key_leak.lead": (
+        "The digital signature matches the signing key of {signer}, but {signer} never issued "
+        "a stamp with this serial number. That means the signing key has leaked and someone "
+        "is using it to make fake stamps."
+    ),
+    "verdict.key_leak.lead_anonymous": (
+        "The digital signature is valid, but no stamp with this serial number was ever "
+        "issued. That means the signing key has leaked and someone is using it to make fake "
+        "stamps."
+    ),
+    "verdict.key_leak.act": (
+        "Do not buy or use this product. Report it now with the form below, and tell the "
+        "market surveillance office where you found it."
+    ),
+    "recall.on": "This batch was recalled on {date}.",
+    "recall.undated": "This batch has been recalled.",
+    "recall.reason": "Reason: {reason}",
+    "recall.advice": (
+        "Do not use this product; take it back to the seller or contact the producer."
+    ),
     "advice.title": "What should you do?",
     "advice.dont_trust": "Do not trust this product just because it has a QR code.",
     "advice.ask_seller": "Ask the seller where the goods come from and for an invoice.",
@@ -359,12 +542,26 @@ _EN: dict[str, str] = {
         "or to the provincial OCOP council."
     ),
     "advice.contact_producer": "Ask the producer, {producer}, directly: {phone}.",
+    "advice.check_packaging": (
+        "Look closely at the packaging: is the stamp blurred, stuck over another one, peeled "
+        "off and stuck back, or does the packaging differ from the product picture?"
+    ),
+    "advice.report_form": "Tell us with the “Report a suspected fake” form below.",
+    "advice.recalled_stop": "Do not use this product.",
+    "advice.recalled_return": (
+        "Take it back to the seller, or ask the producer about a refund or exchange."
+    ),
     "notice.unverified_details": (
         "Below is what was digitally signed, but the code failed its checks: "
         "do not rely on it to trust the product."
     ),
     "notice.batch_expired": "This batch expired on {date}.",
     "notice.ocop_expired": "The product's OCOP certificate expired on {date}.",
+    "notice.record_not_item": (
+        "Below is the genuine record of the batch this stamp was issued for, but the item "
+        "in your hand may not belong to it."
+    ),
+    "notice.rate_limited": "You are scanning too fast; this scan was not recorded.",
     "notice.official_site": (
         "The official verification page is at {host}. If your browser's address bar shows "
         "another name, do not trust this page."
@@ -414,6 +611,22 @@ _EN: dict[str, str] = {
         "This stage cannot be read, so the rest of the journey cannot be checked."
     ),
     "reason.chain_foreign_event": "The journey contains a stage that belongs to another batch.",
+    "reason.stamp_batch_mismatch": (
+        "The stamp's stored batch no longer matches its signature: the record was altered."
+    ),
+    "reason.key_leak": (
+        "The signature is valid but the stamp's serial number was never issued: the signing "
+        "key has leaked. This is a fake stamp."
+    ),
+    "reason.void": "This stamp has been voided.",
+    "reason.recalled": "The batch this product belongs to has been recalled.",
+    "reason.too_many_scans": (
+        "This stamp has been scanned far more often than a genuine stamp usually is."
+    ),
+    "reason.too_many_sessions": "This stamp has been scanned by more phones than usual.",
+    "reason.impossible_travel": (
+        "This stamp was scanned in two places too far apart for the time between the scans."
+    ),
     "reason.stage_prefix": "Stage {n}: {text}",
     "reason.batch_prefix": "Batch record: {text}",
     "reason.details": "Technical details",
@@ -450,6 +663,64 @@ _EN: dict[str, str] = {
     "batch.expiry_date": "Best before",
     "batch.origin": "Place of origin",
     "batch.signed_at": "Record signed",
+    "batch.recalled": "Recall",
+    "batch.recalled_on": "Recalled on {date}",
+    "batch.recalled_yes": "Recalled",
+    "stamp.title": "Stamp",
+    "stamp.serial": "Serial number",
+    "stamp.number": "Number in its print run",
+    "stamp.number_value": "No. {n}",
+    "stamp.status": "Status",
+    "stamp.active": "Active",
+    "stamp.void": "Voided",
+    "stamp.void_on": "Voided on {date}",
+    "stamp.scans": "Scans",
+    "stamp.scans_none": "Not scanned yet.",
+    "stamp.scans_first": "This is the first time this stamp has been scanned.",
+    "stamp.scans_one": "Scanned once{this}",
+    "stamp.scans_many": "Scanned {count} times{this}",
+    "stamp.including_this": " (including this one)",
+    "stamp.first_since": ", first {since}.",
+    "stamp.only_since": ", {since}.",
+    "stamp.since_today": "today",
+    "stamp.since_day": "on {date}",
+    "stamp.normal": (
+        "A genuine stamp is normally scanned only a few times: when it is sold and when its "
+        "buyer checks it. If the number above is unusually large, be careful."
+    ),
+    "share.question": "Help catch fakes: which province or city are you in?",
+    "share.choose": "— choose —",
+    "share.optional": (
+        "Optional. Only the province is kept: not your exact location, nor anything about "
+        "you. It helps inspectors see where codes are scanned and spot copies."
+    ),
+    "share.submit": "Send",
+    "share.thanks": "Thank you! Recorded: {place}",
+    "report.title": "Report a suspected fake",
+    "report.intro": (
+        "If you think this product is fake, tell us. Inspectors and the authorities will read "
+        "your report."
+    ),
+    "report.problem": "What looks wrong?",
+    "report.problem_hint": (
+        "For example: a stamp stuck over another, an unusually low price, an odd taste. "
+        "5 to 2,000 characters."
+    ),
+    "report.where_bought": "Where did you buy or see it? (optional)",
+    "report.where_bought_hint": "The shop, market or website, and its address.",
+    "report.contact": "How to reach you (optional)",
+    "report.contact_hint": "A phone number or email, if you would like to hear back about it.",
+    "report.photo": "Photo of the product or stamp (optional)",
+    "report.photo_hint": "JPEG, PNG or WebP, up to 5 MB.",
+    "report.submit": "Send report",
+    "report.thanks_title": "Thank you for your report",
+    "report.thanks_lead": "Your report has been sent. Inspectors will look into it.",
+    "report.reference": "Report reference",
+    "report.reference_hint": "Keep this reference if you want to ask about your report.",
+    "report.back": "Back to the check page",
+    "report.error_title": "Your report was not sent",
+    "report.error_lead": "The report was not accepted because:",
+    "report.error_retry": "Please correct it and send it again with the form below.",
     "status.expired": "expired",
     "status.valid_until": "not expired",
     "place.coordinates": "Coordinates: {lat}, {lon}",

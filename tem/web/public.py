@@ -233,4 +233,3 @@ def home(lang: Lang = None, accept_language: AcceptLanguage = None) -> HTMLRespo
     return HTMLResponse(
         pages.render_home_page(_language(lang, accept_language)), headers=PAGE_HEADERS
     )
-
