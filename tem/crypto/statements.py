@@ -9,11 +9,11 @@ signature made for one kind of statement can never be taken for another.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from enum import IntEnum
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, NewType
 
 from tem.crypto import base32, cbor, cose

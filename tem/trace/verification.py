@@ -6,7 +6,6 @@ The API, the public page and ``tem verify`` all call :func:`verify_report`.
 from __future__ import annotations
 
 import copy
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
