@@ -14,6 +14,7 @@ from tem.keys.endpoints import router as keys_router
 from tem.keys.store import KeyStore
 from tem.labels.endpoints import router as labels_router
 from tem.orgs.endpoints import router as orgs_router
+from tem.scans.endpoints import router as scans_router
 from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
 from tem.web import errors, public

@@ -166,9 +166,15 @@ def health() -> dict[str, str]:
 # --- pages --------------------------------------------------------------------------
 
 
-def _page(body: dict[str, Any], language: str, token: str, state: State) -> HTMLResponse:
+def _page(
+    body: dict[str, Any], language: str, token: str, state: State, *, rate_limited: bool = False
+) -> HTMLResponse:
     html = pages.render_verify_page(
-        body, language, token=token[:MAX_TOKEN_PATH], public_url=state.settings.public_url
+        body,
+        language,
+        token=token[:MAX_TOKEN_PATH],
+        public_url=state.settings.public_url,
+        rate_limited=rate_limited,
     )
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
@@ -189,7 +195,9 @@ def verify_page(
     decision = state.limits.check_scan(_ip(request, state))
     scan = ScanInput(cookie, user_agent) if decision.allowed else None
     _, body = _judge(session, state, token, scan)
-    response = _page(body, _language(lang, accept_language), token, state)
+    response = _page(
+        body, _language(lang, accept_language), token, state, rate_limited=not decision.allowed
+    )
     return _finish(response, decision, cookie, set_cookie, state)
 
 
@@ -224,7 +232,9 @@ def share_place(
         session.scalar(select(Scan.place_name).where(Scan.public_id == scan)) if place else None
     )
     body["scan"] = {"id": scan, "recorded": True, "place_name": shared}
-    response = _page(body, _language(lang, accept_language), token, state)
+    response = _page(
+        body, _language(lang, accept_language), token, state, rate_limited=not decision.allowed
+    )
     return _finish(response, decision, cookie, set_cookie, state)
 
 

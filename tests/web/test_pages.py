@@ -477,8 +477,12 @@ def test_footer_names_the_official_host() -> None:
 
 
 def test_language_switch_links() -> None:
-    assert 'href="?lang=en"' in render(genuine_report(), "vi")
-    assert 'href="?lang=vi"' in render(genuine_report(), "en")
+    # The page is also the answer to POST /T/{token}/place, where "?lang=en" alone would
+    # lead to a URL that only takes POST: the switch names the page itself.
+    assert f'href="/T/{TOKEN}?lang=en"' in render(genuine_report(), "vi")
+    assert f'href="/T/{TOKEN}?lang=vi"' in render(genuine_report(), "en")
+    odd = pages.render_verify_page(malformed_report(), "vi", token="AB-CD", public_url="")
+    assert 'href="?lang=en"' in odd
 
 
 def test_unsupported_language_renders_vietnamese() -> None:
