@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
         trace_router,
         labels_router,
         stamps_router,
+        scans_router,
     ):
         api.include_router(router)
     app.include_router(api)
