@@ -860,3 +860,12 @@ from tem.cli.stamps import stamps_app as _stamps_app  # noqa: E402
 
 app.add_typer(_stamps_app, name="stamps")
 app.command("inspect")(_inspect)
+from tem.cli.inspector import alerts_app as _alerts_app  # noqa: E402
+from tem.cli.inspector import recall as _recall  # noqa: E402
+from tem.cli.inspector import reports_app as _reports_app  # noqa: E402
+from tem.cli.inspector import scans_app as _scans_app  # noqa: E402
+
+app.add_typer(_alerts_app, name="alerts")
+app.add_typer(_reports_app, name="reports")
+app.add_typer(_scans_app, name="scans")
+batch_app.command("recall")(_recall)

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
-from tem.models import AlertStatus, ReportStatus
+from tem.models import AlertStatus, Report, ReportStatus
 from tem.scans import inspection, reports
 from tem.scans.photos import Photo, read_limited, validate_photo
 from tem.scans.schemas import (
@@ -26,6 +27,7 @@ from tem.trace.service import batch_out
 from tem.trace.verification import verify_report
 from tem.web.deps import CurrentPrincipal, DbSession, State
 from tem.web.ratelimit import client_ip
+from tem.web.state import AppState
 
 router = APIRouter(tags=["inspection"])
 
@@ -89,19 +91,48 @@ def create_report(
             status_code=429,
             headers={"Retry-After": str(decision.retry_after)},
         )
-    # 2. Every field, and the photo, is checked before anything is written.
+    created = submit_report(
+        session,
+        state,
+        token=token,
+        problem=problem,
+        where_bought=where_bought,
+        contact=contact,
+        photo=photo,
+        cookie=tem_sid,
+    )
+    return {"id": created.public_id, "status": created.status.value}
+
+
+def submit_report(
+    session: Session,
+    state: AppState,
+    *,
+    token: str,
+    problem: str,
+    where_bought: str,
+    contact: str,
+    photo: UploadFile | None,
+    cookie: str | None,
+) -> Report:
+    """Check, store and commit a shopper's report (the API and the page's form both use it).
+
+    Raises:
+        InvalidInput: a field or the photo is not acceptable; nothing is stored.
+    """
+    # 1. Every field, and the photo, is checked before anything is written.
     text = reports.normalize_token(token)
     cleaned: Photo | None = None
     if photo is not None:
         data = read_limited(photo.file)
         if data or photo.filename:  # an empty file input sends an empty, nameless part
             cleaned = validate_photo(data, photo.content_type)
-    # 3. What the code is: verdict, batch and stamp (a garbage code is still reported).
+    # 2. What the code is: verdict, batch and stamp (a garbage code is still reported).
     verified = verify_report(session, text, state.trust(session))
     assessment = assess(
         session, verified, None, secret=state.secret, thresholds=state.settings.thresholds()
     )
-    cookie = tem_sid if tem_sid and _COOKIE_VALUE.fullmatch(tem_sid) else new_cookie()
+    browser = cookie if cookie and _COOKIE_VALUE.fullmatch(cookie) else new_cookie()
     created = reports.create_report(
         session,
         token=text,
@@ -111,18 +142,18 @@ def create_report(
         problem=problem,
         where_bought=where_bought,
         contact=contact,
-        session_id=session_hash(cookie, state.secret),
+        session_id=session_hash(browser, state.secret),
         photo=cleaned,
         reports_dir=reports.reports_dir(state.settings.data_dir),
     )
-    # 4. Commit here, not after the response: the photo file is outside the transaction
+    # 3. Commit here, not after the response: the photo file is outside the transaction
     #    and must go if the row does not make it.
     try:
         session.commit()
     except BaseException:
         reports.discard_new_photos(session)
         raise
-    return {"id": created.public_id, "status": created.status.value}
+    return created
 
 
 @router.get("/reports", response_model=list[ReportOut])

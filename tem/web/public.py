@@ -6,18 +6,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Form, Header, Query, Request
+from fastapi import APIRouter, Body, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
+from tem.errors import InvalidInput
 from tem.models import Role, Scan, ScanKind
+from tem.scans.endpoints import submit_report
 from tem.scans.places import coarse, find_place
 from tem.scans.service import ScanInput, assess, new_cookie, session_hash
 from tem.trace.verification import Report, report_json, verify_report
 from tem.web import pages
 from tem.web.deps import CurrentPrincipal, DbSession, State
-from tem.web.i18n import pick_language
+from tem.web.i18n import pick_language, t
 from tem.web.ratelimit import Decision, client_ip
 
 api = APIRouter(tags=["verify"])
@@ -236,6 +238,58 @@ def share_place(
         body, _language(lang, accept_language), token, state, rate_limited=not decision.allowed
     )
     return _finish(response, decision, cookie, set_cookie, state)
+
+
+@site.post("/T/{token}/report", response_class=HTMLResponse)
+@site.post("/t/{token}/report", response_class=HTMLResponse)
+def report_page(
+    token: str,
+    request: Request,
+    session: DbSession,
+    state: State,
+    problem: Annotated[str, Form(max_length=4000)] = "",
+    where_bought: Annotated[str, Form(max_length=1000)] = "",
+    contact: Annotated[str, Form(max_length=1000)] = "",
+    photo: Annotated[UploadFile | None, File()] = None,
+    lang: Lang = None,
+    accept_language: AcceptLanguage = None,
+) -> HTMLResponse:
+    """The page's "report a suspected fake" form (no JavaScript): store it, say thanks."""
+    language = _language(lang, accept_language)
+    short = token[:MAX_TOKEN_PATH]
+
+    def refused(message: str, status: int) -> HTMLResponse:
+        html = pages.render_report_error(
+            language,
+            token=short,
+            message=message,
+            status=status,
+            problem=problem,
+            where_bought=where_bought,
+            contact=contact,
+        )
+        return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+    decision = state.limits.check_report(_ip(request, state))
+    if not decision.allowed:
+        response = refused(t(language, "error.rate_limited"), 429)
+        response.headers["Retry-After"] = str(decision.retry_after)
+        return response
+    try:
+        created = submit_report(
+            session,
+            state,
+            token=short,
+            problem=problem,
+            where_bought=where_bought,
+            contact=contact,
+            photo=photo,
+            cookie=request.cookies.get(SESSION_COOKIE),
+        )
+    except InvalidInput as exc:
+        return refused(exc.message, 422)
+    html = pages.render_report_thanks(language, token=short, report_id=created.public_id)
+    return HTMLResponse(html, status_code=201, headers=PAGE_HEADERS)
 
 
 @site.get("/", response_class=HTMLResponse)

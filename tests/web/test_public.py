@@ -75,3 +75,47 @@ def test_home_and_health_and_docs(world: World) -> None:
     spec = world.client.get("/api/v1/openapi.json").json()
     assert "/api/v1/verify/{token}" in spec["paths"]
     assert world.client.get("/static/products/tea.svg").status_code == 200
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_report_form_on_the_page(world: World) -> None:
+    token = str(make_batch(world, events=1)["token"])
+    form = {"problem": "Nắp hũ bị bóc, tem mờ", "where_bought": "Chợ Mường Lò"}
+    thanks = world.client.post(
+        f"/T/{token}/report", data=form, files={"photo": ("a.png", _png(), "image/png")}
+    )
+    assert thanks.status_code == 201, thanks.text
+    assert "<script" not in thanks.text
+    reports = world.client.get("/api/v1/reports", headers=world.auth(world.inspector_token)).json()
+    assert len(reports) == 1
+    # an empty file input (no photo chosen) is fine
+    empty = world.client.post(
+        f"/T/{token}/report",
+        data={**form, "problem": "Một vấn đề khác"},
+        files={"photo": ("", b"", "application/octet-stream")},
+    )
+    assert empty.status_code == 201, empty.text
+
+
+def test_report_form_refuses_bad_photo_and_keeps_the_text(world: World) -> None:
+    token = str(make_batch(world, events=1)["token"])
+    form = {"problem": "Nắp hũ bị bóc", "where_bought": "Chợ Mường Lò"}
+    refused = world.client.post(
+        f"/T/{token}/report", data=form, files={"photo": ("a.jpg", b"not an image", "image/jpeg")}
+    )
+    assert refused.status_code == 422
+    assert "Nắp hũ bị bóc" in refused.text  # the form comes back filled in
+    reports_dir = world.settings.data_dir / "reports"
+    assert not reports_dir.exists() or not any(reports_dir.iterdir())
+    assert (
+        world.client.get("/api/v1/reports", headers=world.auth(world.inspector_token)).json() == []
+    )
