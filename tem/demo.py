@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+
+from sqlalchemy import Engine, select
 
 from tem.bootstrap import init
 from tem.config import Settings
@@ -14,9 +17,10 @@ from tem.keys import service as keys
 from tem.keys.store import KeyStore
 from tem.labels.render import label_png, label_svg
 from tem.labels.service import label_content
-from tem.models import Role
+from tem.models import Batch, PrintRun, Role
 from tem.orgs import service as orgs
 from tem.orgs.service import Principal
+from tem.stamps import service as stamps
 from tem.trace import service as trace
 from tem.trace.schemas import BatchCreate, EventCreate, EventType, Ocop, Place, ProductCreate
 
@@ -27,6 +31,7 @@ ICT = timezone(timedelta(hours=7))  # Indochina Time, UTC+07:00
 @dataclass
 class DemoResult:
     urls: list[tuple[str, str, str]] = field(default_factory=list)  # (product, lot, url)
+    stamp_urls: list[tuple[str, str, str]] = field(default_factory=list)  # (serial, lot, url)
     files: list[str] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -210,6 +215,7 @@ def build_demo(settings: Settings, *, progress: Callable[[str], None] | None = N
     engine = make_engine(settings)
     store = KeyStore(settings.keys_dir, settings.passphrase())
     today = datetime.now(UTC).date()
+    stamped: tuple[Principal, str, str] | None = None  # the batch that gets demo stamps
     try:
         with unit_of_work(session_factory(engine)) as session:
             authority = orgs.get_organization(session, setup.authority_id)
@@ -262,12 +268,57 @@ def build_demo(settings: Settings, *, progress: Callable[[str], None] | None = N
                         path.write_bytes(data)
                         result.files.append(str(path))
                     result.urls.append((product.name, batch.lot_code, content.url))
+                    stamped = stamped or (principal, batch.public_id.hex(), batch.lot_code)
                     step(
                         f"batch {batch.lot_code}: record, {len(events_for(produced))} events, labels"
                     )
+        if stamped is not None:
+            _demo_stamps(settings, engine, store, result, *stamped)
+            step("a print run of serialized stamps")
     finally:
         engine.dispose()
     tokens_file = settings.data_dir / "demo-tokens.txt"
     tokens_file.touch(mode=0o600)
     tokens_file.write_text("".join(f"{who}: {secret}\n" for who, secret in result.tokens.items()))
     return result
+
+
+DEMO_STAMPS = 24
+
+
+def _demo_stamps(
+    settings: Settings,
+    engine: Engine,
+    store: KeyStore,
+    result: DemoResult,
+    principal: Principal,
+    batch_id: str,
+    lot_code: str,
+) -> None:
+    """A small print run for one batch: its CSV, and PNG labels of the first three stamps."""
+    from dataclasses import replace
+
+    factory = session_factory(engine)
+    with unit_of_work(factory) as session:
+        run, _ = stamps.start_run(session, principal, batch_id, DEMO_STAMPS, "demo-run")
+        run_id = run.id
+    stamps.issue_chunks(factory, store, run_id)
+    with unit_of_work(factory) as session:
+        found = session.get(PrintRun, run_id)
+        batch = session.scalars(
+            select(Batch).where(Batch.public_id == bytes.fromhex(batch_id))
+        ).one()
+        content = label_content(batch, settings.public_url)
+        rows = list(stamps.iter_run_stamps(session, found, settings.public_url)) if found else []
+    csv_path = settings.labels_dir / f"{lot_code}-stamps.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["serial", "url", "batch", "sequence"])
+        for row in rows:
+            writer.writerow([row.short_serial, row.url, batch_id, row.seq])
+    result.files.append(str(csv_path))
+    for row in rows[:3]:
+        path = settings.labels_dir / f"{lot_code}-stamp-{row.seq:02d}.png"
+        path.write_bytes(label_png(replace(content, url=row.url)))
+        result.files.append(str(path))
+        result.stamp_urls.append((row.short_serial, lot_code, row.url))

@@ -248,7 +248,14 @@ def demo(
         out.print(f"{product} — lot {lot}:", highlight=False)
         # One unbroken line, so it can be copied or clicked in any terminal.
         out.print(f"  {url}", highlight=False, soft_wrap=True)
-    out.print(f"\nLabels (PNG and SVG): {s.labels_dir.resolve()}")
+    if result.stamp_urls:
+        out.print(
+            "\nSerialized stamps (a print run of 24; scan one many times to see the clone warning):"
+        )
+        for serial, lot, url in result.stamp_urls:
+            out.print(f"stamp {serial} — lot {lot}:", highlight=False)
+            out.print(f"  {url}", highlight=False, soft_wrap=True)
+    out.print(f"\nLabels (PNG and SVG) and the stamps' CSV: {s.labels_dir.resolve()}")
     out.print(f"Demo API tokens: {(s.data_dir / 'demo-tokens.txt').resolve()}")
     out.print(f"Demo key passphrase (encrypts the sample keys): {marker.resolve()}")
 
