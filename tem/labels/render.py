@@ -375,7 +375,10 @@ def layout_label(
     text_x, text_y = geometry.text_x, geometry.text_y
     text_width, text_height = geometry.text_width, geometry.text_height
 
-    name = _Block(clean_text(content.product_name), True, 3.2, 0.25, 3, "product_name")
+    # A sticker sheet is printed: its name is never smaller than the info lines may get.
+    # The classic label keeps its historical floor, far below what prints legibly.
+    name_floor = 0.25 if size is None else _MIN_PRINTED_EM_MM
+    name = _Block(clean_text(content.product_name), True, 3.2, name_floor, 3, "product_name")
     info = []
     if content.ocop_stars is not None:
         info.append(_Block(stars_line(content.ocop_stars), False, 2.8, 1.0, 1, "ocop_stars"))
@@ -451,6 +454,8 @@ def layout_label(
 
 
 _ALPHANUMERIC: Final = re.compile(r"[A-Z0-9]")
+# The smallest font size (em, mm) on a sized label: 2.8 pt, capitals 0.73 mm high.
+_MIN_PRINTED_EM_MM: Final = 1.0
 # Info lines at this share of their largest size are all at their smallest (1 mm of 2.8).
 _MIN_INFO_SCALE: Final = 0.35
 # A serial on one line smaller than this is split in two at a dash if that makes it larger.

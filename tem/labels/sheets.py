@@ -238,6 +238,16 @@ def custom_layout(
     )
 
 
+def check_dpi(dpi: int) -> None:
+    """Check a printer resolution.
+
+    Raises:
+        InvalidInput: if ``dpi`` is not a whole number from 72 to 2400.
+    """
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 72 <= dpi <= 2400:
+        raise InvalidInput("the printer resolution must be 72 to 2400 dpi", field="dpi")
+
+
 def min_module_mm(dpi: int) -> float:
     """The smallest QR module that prints as at least 3 dots at ``dpi``."""
     return MIN_MODULE_DOTS * MM_PER_INCH / dpi
@@ -257,8 +267,6 @@ def check_qr_fits(
             modules would be smaller than 3 dots; the message names the smallest label,
             of the same proportions, on which the QR would print well.
     """
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 72 <= dpi <= 2400:
-        raise InvalidInput("the printer resolution must be 72 to 2400 dpi", field="dpi")
     if isinstance(layout_or_label_size, SheetLayout):
         width, height = layout_or_label_size.label_w_mm, layout_or_label_size.label_h_mm
     else:
@@ -271,8 +279,10 @@ def check_module_size(width: float, height: float, modules: int, dpi: int) -> fl
     """:func:`check_qr_fits` for a symbol of ``modules`` × ``modules``; returns the module in mm.
 
     Raises:
-        InvalidInput: if the modules would be smaller than 3 dots at ``dpi``.
+        InvalidInput: if ``dpi`` is not 72 to 2400, or the modules would be smaller
+            than 3 dots at ``dpi``.
     """
+    check_dpi(dpi)
     span = modules + 2 * QUIET_ZONE_MODULES
     module = qr_square_mm(width, height) / span
     smallest = min_module_mm(dpi)
