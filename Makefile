@@ -36,9 +36,14 @@ format: $(STAMP)
 	$(BIN)/ruff format tem tests bench
 	$(BIN)/ruff check --fix tem tests bench
 
+## bench: side-by-side benchmarks (ratios against a baseline in the same run); about 5 minutes
+BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 bench: $(STAMP)
 	$(BIN)/python -m bench.verify_offline
 	$(BIN)/python -m bench.verify_http
+	TEM_BENCH_POSTGRES=$(BENCH_POSTGRES) $(BIN)/python -m bench.stamps_issue
+	$(BIN)/python -m bench.stamps_memory --quick
+	$(BIN)/python -m bench.scan_http
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

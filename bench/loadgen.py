@@ -6,6 +6,11 @@ It runs in its own process (``python -m bench.loadgen``) so that it never shares
 interpreter with what it measures, and prints one JSON object on stdout. Standard
 library only. Only loopback is ever targeted: the host is not a parameter.
 
+Options for endpoints that change state: ``--method POST`` (an empty body),
+``--paths-file`` (one path per line; each connection goes round them, starting at its
+own offset) and ``--cookie NAME`` (each connection sends ``NAME=<a value of its
+own>``, so it looks like one browser).
+
 Run: ``.venv/bin/python -m bench.loadgen --port 8000 --path /api/v1/health --seconds 2``
 """
 
@@ -26,6 +31,8 @@ REQUEST_TIMEOUT_S = 10.0  # a request that takes longer is an error, and ends th
 RECONNECT_PAUSE_S = 0.05  # after a failure, so a dead server does not make a busy loop
 MAX_HEADER_BYTES = 64 * 1024
 MAX_CHUNKS = 10_000
+MAX_PATHS = 100_000
+METHODS = ("GET", "POST")
 
 
 class ProtocolError(Exception):
@@ -91,17 +98,37 @@ async def read_response(reader: asyncio.StreamReader) -> Response:
     return Response(int(parts[1]), body, keep_alive)
 
 
+def build_request(port: int, path: str, method: str = "GET", cookie: str | None = None) -> bytes:
+    """The bytes of one request; a POST has an empty body, ``cookie`` is ``name=value``."""
+    lines = [
+        f"{method} {path} HTTP/1.1",
+        f"Host: {HOST}:{port}",
+        "User-Agent: tem-bench",
+        "Accept: */*",
+    ]
+    if cookie is not None:
+        lines.append(f"Cookie: {cookie}")
+    if method != "GET":
+        lines.append("Content-Length: 0")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+
+
 async def _connection(
     port: int,
-    request: bytes,
-    expect: bytes,
+    requests: Sequence[bytes],
+    expect: Sequence[bytes],
     sample_every: int,
     deadline_ns: int,
     tally: Tally,
+    first: int = 0,
 ) -> None:
-    """One client connection: request after request until the deadline (then finish the last)."""
+    """One client connection: request after request until the deadline (then finish the last).
+
+    The requests are sent in turn, starting with ``requests[first]``.
+    """
     stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     sent = 0
+    turn = first
     try:
         while time.perf_counter_ns() < deadline_ns:
             try:
@@ -112,7 +139,7 @@ async def _connection(
                     )
                 reader, writer = stream
                 start = time.perf_counter_ns()
-                writer.write(request)
+                writer.write(requests[turn % len(requests)])
                 response = await asyncio.wait_for(read_response(reader), REQUEST_TIMEOUT_S)
                 latency = time.perf_counter_ns() - start
             except (
@@ -129,13 +156,14 @@ async def _connection(
                 stream = None
                 await asyncio.sleep(RECONNECT_PAUSE_S)
                 continue
+            turn += 1
             tally.latencies_ns.append(latency)
             tally.statuses[response.status] += 1
             if response.status != 200:
                 tally.errors[f"status {response.status}"] += 1
             elif sent % sample_every == 0:
                 tally.body_checks += 1
-                if expect not in response.body:
+                if any(text not in response.body for text in expect):
                     tally.errors["unexpected body"] += 1
             sent += 1
             if not response.keep_alive:
@@ -147,26 +175,46 @@ async def _connection(
 
 
 async def run(
-    port: int, path: str, seconds: float, connections: int, expect: str, sample_every: int
+    port: int,
+    path: str,
+    seconds: float,
+    connections: int,
+    expect: str | Sequence[str],
+    sample_every: int,
+    *,
+    method: str = "GET",
+    paths: Sequence[str] = (),
+    cookie: str | None = None,
 ) -> dict[str, Any]:
-    """Load ``path`` for ``seconds`` with ``connections`` keep-alive connections."""
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nUser-Agent: tem-bench\r\n"
-        "Accept: */*\r\n\r\n"
-    ).encode("ascii")
+    """Load ``path`` for ``seconds`` with ``connections`` keep-alive connections.
+
+    With ``paths``, the connections go round those instead, each from its own offset.
+    With ``cookie`` (a name), connection ``i`` sends the cookie ``<name>=<value i>``.
+    Every text in ``expect`` must be in each sampled 200 body.
+    """
+    targets = list(paths) or [path]
+    texts = [expect] if isinstance(expect, str) else list(expect)
     tally = Tally()
     cpu_start = time.process_time()
     start = time.perf_counter_ns()
     deadline = start + int(seconds * 1e9)
-    tasks = [
-        _connection(port, request, expect.encode(), sample_every, deadline, tally)
-        for _ in range(connections)
-    ]
+    tasks = []
+    for index in range(connections):
+        value = None if cookie is None else f"{cookie}=loadgen-connection-{index:04d}"
+        requests = [build_request(port, target, method, value) for target in targets]
+        first = index * len(requests) // connections
+        tasks.append(
+            _connection(
+                port, requests, [t.encode() for t in texts], sample_every, deadline, tally, first
+            )
+        )
     # Each connection stops at the deadline, after at most one request timeout more.
     await asyncio.wait_for(asyncio.gather(*tasks), seconds + 2 * REQUEST_TIMEOUT_S + 5)
     wall_ns = time.perf_counter_ns() - start
     return {
         "path": path,
+        "method": method,
+        "paths": len(targets),
         "connections": connections,
         "seconds": seconds,
         "wall_s": wall_ns / 1e9,
@@ -188,9 +236,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--path", required=True, help="request path, e.g. /api/v1/health")
     parser.add_argument("--seconds", type=float, default=2.0, help="duration (default 2)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
-    parser.add_argument("--expect", default="", help="text a 200 response body must contain")
+    parser.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        help="text a 200 response body must contain (repeat for several)",
+    )
     parser.add_argument("--sample-every", type=int, default=20, help="check every Nth body")
+    parser.add_argument("--method", choices=METHODS, default="GET", help="GET, or POST (no body)")
+    parser.add_argument(
+        "--paths-file",
+        type=argparse.FileType("r", encoding="ascii"),
+        help="paths to go round, one per line (instead of --path; at most 100,000)",
+    )
+    parser.add_argument(
+        "--cookie", metavar="NAME", help="send the cookie NAME with a fixed value per connection"
+    )
     args = parser.parse_args(argv)
+    if args.cookie is not None and not args.cookie.replace("_", "").isalnum():
+        parser.error("--cookie takes a cookie name: letters, digits and _")
+    args.paths = []
+    if args.paths_file is not None:
+        with args.paths_file:
+            args.paths = [line.strip() for line in args.paths_file if line.strip()]
+        if not 1 <= len(args.paths) <= MAX_PATHS or not all(p.startswith("/") for p in args.paths):
+            parser.error("--paths-file must hold 1 to 100,000 paths, each starting with /")
     if not 0 < args.seconds <= 60:
         parser.error("--seconds must be in (0, 60]")
     if not 1 <= args.connections <= 256:
@@ -203,7 +273,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     result = asyncio.run(
-        run(args.port, args.path, args.seconds, args.connections, args.expect, args.sample_every)
+        run(
+            args.port,
+            args.path,
+            args.seconds,
+            args.connections,
+            args.expect,
+            args.sample_every,
+            method=args.method,
+            paths=args.paths,
+            cookie=args.cookie,
+        )
     )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")

@@ -1,16 +1,25 @@
-"""The data both benchmarks verify: the demo world (``tem demo``) in a throwaway directory."""
+"""The data the benchmarks use: the demo world (``tem demo``) in a throwaway directory."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
 from tem.config import Settings
 from tem.crypto.statements import token_from_url
-from tem.db import make_engine, session_factory
+from tem.db import make_engine, session_factory, unit_of_work
 from tem.demo import build_demo
 from tem.keys.service import trust_store
+from tem.keys.store import KeyStore
+from tem.models import Batch
+from tem.orgs.service import authenticate
+from tem.stamps.service import issue_chunks, iter_run_stamps, start_run
 from tem.verify.trust import TrustStore
+
+DEMO_TOKENS_FILE = "demo-tokens.txt"  # what build_demo writes: "<who>: <API token>" per line
 
 
 @dataclass(frozen=True)
@@ -23,15 +32,16 @@ class World:
     lot: str
 
 
-def demo_world(data_dir: Path) -> World:
+def demo_world(data_dir: Path, *, database_url: str | None = None) -> World:
     """Build the demo (authority, cooperatives with endorsed keys, products, batches, labels).
 
     Every setting is given explicitly so that ``TEM_*`` variables in the caller's
-    environment (a PostgreSQL URL, say) can never point the benchmark at real data.
+    environment (a PostgreSQL URL, say) can never point the benchmark at real data:
+    the database is SQLite in ``data_dir`` unless ``database_url`` names a scratch one.
     """
     settings = Settings(
         data_dir=data_dir,
-        database_url=None,
+        database_url=database_url,
         key_passphrase=None,
         public_url="http://127.0.0.1:8000",
         demo=True,
@@ -49,5 +59,61 @@ def load_trust(settings: Settings) -> TrustStore:
     try:
         with session_factory(engine)() as session:
             return trust_store(session)
+    finally:
+        engine.dispose()
+
+
+def cooperative_token(settings: Settings, number: int = 1) -> str:
+    """The API token the demo wrote for its ``number``-th cooperative.
+
+    Raises:
+        RuntimeError: if the demo's token file has no such line.
+    """
+    prefix = f"cooperative {number}: "
+    text = (settings.data_dir / DEMO_TOKENS_FILE).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return line.removeprefix(prefix).strip()
+    raise RuntimeError(f"no {prefix.strip()!r} line in {DEMO_TOKENS_FILE}")
+
+
+def key_store(settings: Settings) -> KeyStore:
+    """The key store the server would open for this data directory."""
+    return KeyStore(settings.keys_dir, settings.passphrase())
+
+
+def start_print_run(
+    factory: sessionmaker[Session], api_token: str, count: int, request_key: str
+) -> int:
+    """Create a print run of ``count`` stamps for the first batch of the token's cooperative.
+
+    Commits the run (no stamps yet; :func:`tem.stamps.service.issue_chunks` issues them)
+    and returns its primary key.
+    """
+    with unit_of_work(factory) as session:
+        principal = authenticate(session, api_token)
+        batch = session.scalar(
+            select(Batch.public_id)
+            .where(Batch.organization_id == principal.organization.id)
+            .order_by(Batch.id)
+            .limit(1)
+        )
+        if batch is None:
+            raise RuntimeError("the cooperative has no batch")
+        run, _created = start_run(session, principal, batch.hex(), count, request_key)
+        run_id: int = run.id
+    return run_id
+
+
+def issue_stamp_tokens(settings: Settings, count: int, request_key: str) -> list[str]:
+    """Issue a print run of ``count`` stamps for the demo's first cooperative; their tokens."""
+    engine = make_engine(settings)
+    try:
+        factory = session_factory(engine)
+        run_id = start_print_run(factory, cooperative_token(settings), count, request_key)
+        run = issue_chunks(factory, key_store(settings), run_id)
+        with factory() as session:
+            rows = iter_run_stamps(session, run, settings.public_url)
+            return [row.token for row in rows]
     finally:
         engine.dispose()

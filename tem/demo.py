@@ -319,6 +319,6 @@ def _demo_stamps(
     result.files.append(str(csv_path))
     for row in rows[:3]:
         path = settings.labels_dir / f"{lot_code}-stamp-{row.seq:02d}.png"
-        path.write_bytes(label_png(replace(content, url=row.url)))
+        path.write_bytes(label_png(replace(content, url=row.url, serial=row.short_serial)))
         result.files.append(str(path))
         result.stamp_urls.append((row.short_serial, lot_code, row.url))

@@ -8,6 +8,7 @@ cookie, a user-agent family and, only when the shopper shared it, a coarse place
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tem.models import Alert, AlertKind, AlertStatus, Batch, Scan, ScanKind, Stamp, StampStatus
@@ -208,18 +209,33 @@ def assess(
         assessment.stamp = stamp
     if batch is None:
         return assessment
-    # 2. Record the scan: a row per scan, and an atomic counter (no lost updates).
+    # 2. The rules: void, recall, and (for stamps) clone detection from the history,
+    #    which includes this scan when it is being recorded.
+    place = coarse(*scan.place) if scan is not None and scan.place is not None else None
+    place_name = None
     if scan is not None:
-        place = coarse(*scan.place) if scan.place is not None else None
-        place_name = scan.place_name or (
-            nearest_place(*place).name_vi if place is not None else None
-        )
+        place_name = scan.place_name or (nearest_place(*place).name_vi if place else None)
+    sid = session_hash(scan.cookie, secret) if scan is not None else ""
+    facts = _facts(session, stamp, batch, unix)
+    if scan is not None and stamp is not None:
+        current = rules.ScanFact(unix, sid, place, place_name, scan.kind is ScanKind.INSPECTION)
+        facts = dataclasses.replace(facts, scans=[*facts.scans, current])
+    findings = rules.evaluate(facts, thresholds)
+    if stamp is None:  # a batch label: copies are expected, only the recall applies
+        findings = [f for f in findings if f.rule == "recalled"]
+    assessment.findings = tuple(findings)
+    verdict = rules.verdict_for(findings)
+    if verdict is not None and report.verdict is Verdict.GENUINE:
+        report.verdict = Verdict(verdict)
+    report.reasons.extend(Reason(f.rule, f.message) for f in findings)
+    # 3. Record the scan: a row per scan, and an atomic counter (no lost updates).
+    if scan is not None:
         row = Scan(
             public_id=new_public_id(),
             stamp_id=stamp.id if stamp is not None else None,
             batch_id=batch.id,
             scanned_at=moment,
-            session=session_hash(scan.cookie, secret),
+            session=sid,
             ua_family=useragent.family(scan.user_agent),
             os_family=useragent.os_family(scan.user_agent),
             kind=scan.kind,
@@ -232,30 +248,15 @@ def assess(
         session.add(row)
         if stamp is not None and scan.kind is ScanKind.PUBLIC:
             session.execute(
-                update(Stamp).where(Stamp.id == stamp.id).values(scan_count=Stamp.scan_count + 1)
-            )
-            session.execute(
                 update(Stamp)
-                .where(Stamp.id == stamp.id, Stamp.first_scan_at.is_(None))
-                .values(first_scan_at=moment)
+                .where(Stamp.id == stamp.id)
+                .values(
+                    scan_count=Stamp.scan_count + 1,
+                    first_scan_at=func.coalesce(Stamp.first_scan_at, moment),
+                )
             )
         session.flush()
         assessment.scan_id, assessment.recorded = row.public_id, True
-    # 3. The rules: void, recall, and (for stamps) clone detection from the history.
-    findings = rules.evaluate(_facts(session, stamp, batch, unix), thresholds)
-    if stamp is None:  # a batch label: copies are expected, only the recall applies
-        findings = [f for f in findings if f.rule == "recalled"]
-    assessment.findings = tuple(findings)
-    verdict = rules.verdict_for(findings)
-    if verdict is not None and report.verdict is Verdict.GENUINE:
-        report.verdict = Verdict(verdict)
-    report.reasons.extend(Reason(f.rule, f.message) for f in findings)
-    if assessment.scan_id is not None:
-        session.execute(
-            update(Scan)
-            .where(Scan.public_id == assessment.scan_id)
-            .values(verdict=report.verdict.value)
-        )
     # 4. A stamp that looks copied raises (or refreshes) the inspectors' alert.
     suspicious = [f for f in findings if f.rule in rules.SUSPECT_RULES]
     if stamp is not None and suspicious:

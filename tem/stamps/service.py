@@ -170,11 +170,11 @@ def issue_chunks(
                             "seq": run.issued + offset + 1,
                             "serial": serial,
                             "signature": signer.sign(Serial(serial)),
-                            "status": StampStatus.ACTIVE,
+                            "status": StampStatus.ACTIVE.value,
                             "scan_count": 0,
                         }
                     )
-                session.execute(insert(Stamp), rows)
+                _insert_stamps(session, rows)
                 run.issued += count
                 if run.issued == run.requested:
                     run.status, run.completed_at = RunStatus.COMPLETE, datetime.now(UTC)
@@ -194,6 +194,27 @@ def issue_chunks(
                 found = session.get(PrintRun, run_id)
                 assert found is not None
                 return found
+
+
+_STAMP_COLUMNS = ("run_id", "batch_id", "seq", "serial", "signature", "status", "scan_count")
+
+
+def _insert_stamps(session: Session, rows: list[dict[str, object]]) -> None:
+    """Insert one chunk: COPY on PostgreSQL (one round trip), executemany elsewhere."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        statement = f"COPY stamps ({', '.join(_STAMP_COLUMNS)}) FROM STDIN"
+        import psycopg
+
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row([row[c] for c in _STAMP_COLUMNS])
+        except psycopg.errors.IntegrityError as exc:  # a duplicate serial: the chunk is retried
+            raise IntegrityError(statement, None, exc) from exc
+        return
+    session.execute(insert(Stamp), rows)
 
 
 def get_run(session: Session, principal: Principal, public_id: str) -> PrintRun:

@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tem.crypto import base32, cbor, cose
 from tem.crypto.keys import KeyId
-from tem.crypto.statements import BatchId, Serial, protected_header, stamp_payload
+from tem.crypto.statements import SERIAL_LENGTH, BatchId, Serial, protected_header, stamp_payload
 
 
 @dataclass(frozen=True)
 class StampSigner:
-    """Signs the stamps of one print run: same key, batch and issue time for all of them."""
+    """Signs the stamps of one print run: same key, batch and issue time for all of them.
+
+    Everything but the serial is the same for the whole run, so the bytes to be
+    signed (the RFC 9052 Sig_structure) are a fixed prefix followed by the serial,
+    which is the last item of the payload map.
+    """
 
     private_key: ed25519.Ed25519PrivateKey
     kid: KeyId
     batch_id: BatchId
     issued_at: int
 
+    @cached_property
+    def _prefix(self) -> bytes:
+        placeholder = Serial(bytes(SERIAL_LENGTH))
+        whole = cose.sig_structure(
+            protected_header(self.kid), stamp_payload(self.batch_id, self.issued_at, placeholder)
+        )
+        return whole[: -SERIAL_LENGTH]
+
     def sign(self, serial: Serial) -> bytes:
         """The Ed25519 signature of the stamp token for ``serial`` (RFC 9052 Sig_structure)."""
-        payload = stamp_payload(self.batch_id, self.issued_at, serial)
-        return self.private_key.sign(cose.sig_structure(protected_header(self.kid), payload))
+        if len(serial) != SERIAL_LENGTH:
+            raise ValueError("a serial is 10 bytes")
+        return self.private_key.sign(self._prefix + serial)
 
 
 def stamp_token(

@@ -150,3 +150,35 @@ def test_bad_run_requests(world: World) -> None:
         world.client.post(url, json={"count": 1, "request_key": "a"}, headers=inspector).status_code
         == 403
     )
+
+
+def test_a_colliding_serial_only_retries_the_chunk(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Force the first chunk's serials to collide with stored ones: the chunk is redone, no duplicates."""
+    import secrets as real_secrets
+
+    batch = make_batch(world, events=0)
+    from tem.orgs.service import authenticate
+
+    factory = _sessions(world)
+    store = KeyStore(world.settings.keys_dir, PASSPHRASE.encode())
+    with factory() as session:
+        principal = authenticate(session, world.coop_a_token)
+        first, _ = service.start_run(session, principal, str(batch["id"]), 5, "first")
+        second, _ = service.start_run(session, principal, str(batch["id"]), 5, "second")
+        session.commit()
+        first_id, second_id = first.id, second.id
+    service.issue_chunks(factory, store, first_id)
+    with factory() as session:
+        taken = list(session.scalars(select(Stamp.serial)))
+    replay = iter(taken)
+    original = real_secrets.token_bytes
+
+    def colliding(n: int) -> bytes:
+        return next(replay, None) or original(n)
+
+    monkeypatch.setattr(service.secrets, "token_bytes", colliding)
+    done = service.issue_chunks(factory, store, second_id)
+    assert done.issued == 5
+    with factory() as session:
+        serials = list(session.scalars(select(Stamp.serial)))
+    assert len(serials) == len(set(serials)) == 10
