@@ -16,6 +16,15 @@ from tem.verify.trust import TrustStore
 from tem.web.ratelimit import Limits
 
 
+# Built once: constructing the statement costs more than running it.
+_TRUST_STAMP = select(
+    select(func.coalesce(func.max(SigningKey.id), 0)).scalar_subquery(),
+    select(func.coalesce(func.max(Endorsement.id), 0)).scalar_subquery(),
+    select(func.coalesce(func.max(Revocation.id), 0)).scalar_subquery(),
+    select(func.count(Revocation.id)).scalar_subquery(),
+)
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -33,14 +42,7 @@ class AppState:
         One cheap aggregate query per call keeps every worker in step with the
         database, so a revocation made through one worker is honoured by all.
         """
-        stamp_row = session.execute(
-            select(
-                select(func.coalesce(func.max(SigningKey.id), 0)).scalar_subquery(),
-                select(func.coalesce(func.max(Endorsement.id), 0)).scalar_subquery(),
-                select(func.coalesce(func.max(Revocation.id), 0)).scalar_subquery(),
-                select(func.count(Revocation.id)).scalar_subquery(),
-            )
-        ).one()
+        stamp_row = session.execute(_TRUST_STAMP).one()
         stamp = (int(stamp_row[0]), int(stamp_row[1]), int(stamp_row[2]), int(stamp_row[3]))
         cached = self._trust
         if cached is not None and cached[0] == stamp:
