@@ -86,6 +86,51 @@ def _bstr(data: bytes) -> bytes:
     return cbor.encode(data)
 
 
+# Label and stamp payloads, byte for byte (docs/format.md): a map of 3 or 4 entries,
+# keys 1..4 in order, type 5 or 6, an 8-byte batch id, and the 10-byte stamp serial.
+_LABEL_HEAD = bytes.fromhex("a3010502") + b"\x48"
+_STAMP_HEAD = bytes.fromhex("a4010602") + b"\x48"
+_UINT_SIZES = {0x18: 1, 0x19: 2, 0x1A: 4, 0x1B: 8}
+_UINT_MINIMUM = {1: 24, 2: 256, 4: 65536, 8: 2**32}
+
+
+def _token_claims(payload: bytes) -> dict[int, Any] | None:
+    """Decode a label or stamp payload in its one deterministic encoding, quickly.
+
+    This is the hot path of every scan. Anything that is not exactly such a
+    payload returns None and goes through the general decoder, which refuses
+    every non-deterministic form, so the two paths accept the same bytes.
+    """
+    if payload.startswith(_LABEL_HEAD):
+        kind = StatementType.LABEL
+    elif payload.startswith(_STAMP_HEAD):
+        kind = StatementType.STAMP
+    else:
+        return None
+    batch = payload[5:13]
+    if len(payload) < 15 or payload[13] != 0x03:
+        return None
+    head = payload[14]
+    if head < 0x18:
+        issued_at, end = head, 15
+    else:
+        size = _UINT_SIZES.get(head)
+        if size is None or len(payload) < 15 + size:
+            return None
+        issued_at, end = int.from_bytes(payload[15 : 15 + size], "big"), 15 + size
+        if issued_at < _UINT_MINIMUM[size]:
+            return None  # not the shortest form: let the general decoder refuse it
+    claims: dict[int, Any] = {TYPE_KEY: kind, LABEL_BATCH: batch, LABEL_ISSUED_AT: issued_at}
+    if kind is StatementType.STAMP:
+        if payload[end : end + 2] != b"\x04\x4a" or len(payload) != end + 2 + SERIAL_LENGTH:
+            return None
+        claims[STAMP_SERIAL] = payload[end + 2 :]
+    elif len(payload) != end:
+        return None
+    claims[TYPE_KEY] = int(kind)
+    return claims
+
+
 def _article(kind: StatementType) -> str:
     return "an" if kind.name[0] in "AEIOU" else "a"
 
@@ -144,7 +189,9 @@ def _parse_statement(raw: bytes) -> Statement:
         )
     kid = KeyId(protected_bytes[len(_PROTECTED_PREFIX) :])
     try:
-        claims = cbor.decode(payload)
+        claims = _token_claims(payload)
+        if claims is None:
+            claims = cbor.decode(payload)
     except cbor.CborError as exc:
         raise StatementError(f"statement payload is not valid: {exc.message}") from exc
     if not isinstance(claims, dict):
