@@ -15,7 +15,6 @@ from tem.models import Endorsement, Revocation, SigningKey
 from tem.verify.trust import TrustStore
 from tem.web.ratelimit import Limits
 
-
 # Built once: constructing the statement costs more than running it.
 _TRUST_STAMP = select(
     select(func.coalesce(func.max(SigningKey.id), 0)).scalar_subquery(),
