@@ -32,7 +32,7 @@ class StampSigner:
         whole = cose.sig_structure(
             protected_header(self.kid), stamp_payload(self.batch_id, self.issued_at, placeholder)
         )
-        return whole[: -SERIAL_LENGTH]
+        return whole[:-SERIAL_LENGTH]
 
     def sign(self, serial: Serial) -> bytes:
         """The Ed25519 signature of the stamp token for ``serial`` (RFC 9052 Sig_structure)."""
