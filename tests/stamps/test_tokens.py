@@ -21,7 +21,9 @@ def test_prefix_signing_equals_full_sig_structure() -> None:
         payload = stamp_payload(signer.batch_id, signer.issued_at, serial)
         expected = key.sign(cose.sig_structure(protected_header(signer.kid), payload))
         assert signer.sign(serial) == expected
-        token = parse_token(stamp_token_text(signer.kid, signer.batch_id, signer.issued_at, serial, expected))
+        token = parse_token(
+            stamp_token_text(signer.kid, signer.batch_id, signer.issued_at, serial, expected)
+        )
         assert token.serial == serial
     with pytest.raises(ValueError, match="10 bytes"):
         signer.sign(Serial(b"short"))
