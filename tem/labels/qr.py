@@ -13,6 +13,10 @@ from typing import Final
 import segno
 
 from tem.errors import InvalidInput
+from tem.labels import qrmask
+
+# segno picks the same mask as before, through the faster scorer (tem/labels/qrmask.py).
+qrmask.install()
 
 MAX_QR_VERSION: Final = 8
 ERROR_LEVEL: Final = "M"
