@@ -876,3 +876,6 @@ app.add_typer(_alerts_app, name="alerts")
 app.add_typer(_reports_app, name="reports")
 app.add_typer(_scans_app, name="scans")
 batch_app.command("recall")(_recall)
+from tem.cli.labels import labels_app as _labels_app  # noqa: E402
+
+app.add_typer(_labels_app, name="labels")

@@ -13,6 +13,7 @@ from tem.db import make_engine, session_factory
 from tem.keys.endpoints import router as keys_router
 from tem.keys.store import KeyStore
 from tem.labels.endpoints import router as labels_router
+from tem.labels.print_endpoints import router as print_router
 from tem.orgs.endpoints import router as orgs_router
 from tem.scans.endpoints import router as scans_router
 from tem.stamps.endpoints import router as stamps_router
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
         keys_router,
         trace_router,
         labels_router,
+        print_router,
         stamps_router,
         scans_router,
     ):
