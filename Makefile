@@ -44,6 +44,7 @@ bench: $(STAMP)
 	TEM_BENCH_POSTGRES=$(BENCH_POSTGRES) $(BIN)/python -m bench.stamps_issue
 	$(BIN)/python -m bench.stamps_memory --quick
 	$(BIN)/python -m bench.scan_http
+	$(BIN)/python -m bench.labels_pdf --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
