@@ -12,17 +12,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from tem.cli.main import app
 from tests.cli.test_main import batch, env, tem
 from tests.cli.test_stamps import tem_json
 
 __all__ = ["batch", "env"]
-
-if not any(group.name == "labels" for group in app.registered_groups):
-    # Until tem.cli.main registers it: mount the command group as it will be.
-    from tem.cli.labels import labels_app
-
-    app.add_typer(labels_app, name="labels")
 
 RUN_SIZE = 25
 

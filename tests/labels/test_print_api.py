@@ -21,16 +21,7 @@ RUN_SIZE = 25
 
 @pytest.fixture
 def printed(world: World) -> dict[str, Any]:
-    """A batch with a complete print run of 25 stamps (and the label routes mounted)."""
-    app = world.client.app
-    if not any(
-        getattr(route, "path", "") == "/api/v1/print-runs/{run_id}/labels.{fmt}"
-        for route in app.routes  # type: ignore[attr-defined]
-    ):
-        # Until the app factory includes the router: mount it as it will be.
-        from tem.labels.print_endpoints import router
-
-        app.include_router(router, prefix="/api/v1")  # type: ignore[attr-defined]
+    """A batch with a complete print run of 25 stamps."""
     batch = make_batch(world, events=1)
     run = world.client.post(
         f"/api/v1/batches/{batch['id']}/print-runs",
