@@ -1,7 +1,6 @@
 """``tem alerts``, ``tem reports``, ``tem scans`` and ``tem batch recall``: the inspector's work.
 
-Registered by :mod:`tem.cli.main`, which imports this module at its end; the helpers
-of ``tem.cli.main`` are therefore imported inside each command, never at the top.
+Registered by :mod:`tem.cli.main`; the shared helpers come from :mod:`tem.cli.common`.
 Every command acts as the organization given with ``--org``, with the same rules
 as the API: a cooperative sees only what concerns its own batches.
 """
@@ -11,6 +10,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+
+from tem.cli.common import Context, batch_ref, handled, out, principal_for, print_json
 
 alerts_app = typer.Typer(help="Suspect-stamp and key-leak alerts.", no_args_is_help=True)
 reports_app = typer.Typer(help="Shoppers' counterfeit reports.", no_args_is_help=True)
@@ -40,18 +41,17 @@ def alerts_list(
     """List alerts, most recently updated first."""
     from rich.table import Table
 
-    from tem.cli.main import Context, _principal, _print_json, handled, out
     from tem.scans import inspection
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
+        principal = principal_for(session, org)
         wanted = None if status.strip().lower() == "all" else status
         rows = inspection.alerts_out(
             session, inspection.list_alerts(session, principal, wanted, limit, offset)
         )
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table("id", "kind", "severity", "status", "stamp", "lot", "updated", "message")
     for r in rows:
@@ -75,12 +75,11 @@ def alerts_close(
     note: Annotated[str, typer.Option("--note", help="Why it is closed (1-2000 characters).")],
 ) -> None:
     """Close an alert, saying why (inspector or authority)."""
-    from tem.cli.main import Context, _principal, handled, out
     from tem.scans import inspection
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        alert = inspection.close_alert(session, _principal(session, org), alert_id, note)
+        alert = inspection.close_alert(session, principal_for(session, org), alert_id, note)
         closed = alert.public_id
     out.print(f"alert {closed} closed")
 
@@ -104,17 +103,16 @@ def reports_list(
     """List counterfeit reports, newest first."""
     from rich.table import Table
 
-    from tem.cli.main import Context, _principal, _print_json, handled, out
     from tem.scans import reports
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
+        principal = principal_for(session, org)
         rows = reports.reports_out(
             session, principal, reports.list_reports(session, principal, status, limit, offset)
         )
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table("id", "status", "received", "verdict", "lot", "photo", "problem")
     for r in rows:
@@ -137,16 +135,15 @@ def reports_show(
     report_id: Annotated[str, typer.Argument(metavar="ID", help="The report's id.")],
 ) -> None:
     """Show one report with its notes (JSON). Its photo: GET /api/v1/reports/ID/photo."""
-    from tem.cli.main import Context, _principal, _print_json, handled
     from tem.scans import reports
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
+        principal = principal_for(session, org)
         data = reports.report_out(
             session, principal, reports.get_report(session, principal, report_id)
         )
-    _print_json(data)
+    print_json(data)
 
 
 @reports_app.command("update")
@@ -164,12 +161,13 @@ def reports_update(
     ] = "",
 ) -> None:
     """Move a report along its workflow and/or add a note (inspector or authority)."""
-    from tem.cli.main import Context, _principal, handled, out
     from tem.scans import reports
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        report = reports.update_report(session, _principal(session, org), report_id, status, note)
+        report = reports.update_report(
+            session, principal_for(session, org), report_id, status, note
+        )
         public_id, now = report.public_id, report.status.value
         following = ", ".join(s.value for s in reports.NEXT_STATUSES[report.status])
     out.print(f"report {public_id}: {now}" + (f" (next: {following})" if following else ""))
@@ -180,8 +178,6 @@ def reports_update(
 
 def _print_scans(rows: list[dict[str, Any]], title: str) -> None:
     from rich.table import Table
-
-    from tem.cli.main import out
 
     table = Table(
         "time", "kind", "verdict", "stamp", "browser", "system", "place", "session", title=title
@@ -212,21 +208,20 @@ def scans_stamp(
     as_json: JsonOpt = False,
 ) -> None:
     """Every scan of one stamp, newest first."""
-    from tem.cli.main import Context, _principal, _print_json, handled
     from tem.scans import inspection
     from tem.stamps.tokens import short_serial
 
     ctx = Context()
     with handled(), ctx.session() as session:
         stamp, scans = inspection.stamp_scans(
-            session, _principal(session, org), serial, limit, offset
+            session, principal_for(session, org), serial, limit, offset
         )
         rows = inspection.scans_out(session, scans)
         title = (
             f"stamp {short_serial(stamp.serial)}: {stamp.status.value}, "
             f"{stamp.scan_count} public scans"
         )
-    _print_json(rows) if as_json else _print_scans(rows, title)
+    print_json(rows) if as_json else _print_scans(rows, title)
 
 
 @scans_app.command("batch")
@@ -238,19 +233,18 @@ def scans_batch(
     as_json: JsonOpt = False,
 ) -> None:
     """Every scan of a batch's label and stamps, newest first."""
-    from tem.cli.main import Context, _batch_ref, _principal, _print_json, handled
     from tem.scans import inspection
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
-        row = _batch_ref(session, principal, batch)
+        principal = principal_for(session, org)
+        row = batch_ref(session, principal, batch)
         _batch, scans = inspection.batch_scans(
             session, principal, row.public_id.hex(), limit, offset
         )
         rows = inspection.scans_out(session, scans)
         title = f"batch {row.lot_code} ({row.public_id.hex()})"
-    _print_json(rows) if as_json else _print_scans(rows, title)
+    print_json(rows) if as_json else _print_scans(rows, title)
 
 
 # --- recall (registered as `tem batch recall`) ----------------------------------------
@@ -268,21 +262,20 @@ def recall(
 
     The batch's own cooperative or an authority may recall it.
     """
-    from tem.cli.main import Context, _batch_ref, _principal, _print_json, handled, out
     from tem.scans import inspection
     from tem.trace.service import batch_out
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
-        row = _batch_ref(session, principal, batch)
+        principal = principal_for(session, org)
+        row = batch_ref(session, principal, batch)
         recalled = inspection.recall_batch(session, principal, row.public_id.hex(), reason)
         data = {
             **batch_out(session, recalled, ctx.settings.public_url),
             **inspection.recall_out(session, recalled),
         }
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     out.print(
         f"batch {data['lot_code']} ({data['id']}) recalled at {data['recalled_at']:%Y-%m-%d %H:%M} UTC",

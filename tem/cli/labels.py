@@ -18,11 +18,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.orm import Session
 
 from tem import errors
+from tem.cli.common import Context, batch_ref, err, fail, handled, out, principal_for
 from tem.labels import export
 from tem.labels.render import label_png, label_svg
-
-# The helpers of tem.cli.main are imported inside the commands: main imports this module
-# at its end, so importing main here first would find it half-initialized.
 
 labels_app = typer.Typer(
     help="Print labels: PDF sticker sheets, thermal printers (ZPL), SVG/PNG, CSV for a print shop.",
@@ -143,7 +141,6 @@ def print_labels(
     The labels are checked before anything is written: a label too small for its QR at
     the printer's resolution is refused with the smallest size that works (exit 2).
     """
-    from tem.cli.main import Context, _batch_ref, _principal, fail, handled, out
 
     if (batch is None) == (run is None):
         fail("give --batch (a batch id or lot code) or --run (a print run id), not both")
@@ -172,8 +169,8 @@ def print_labels(
             font=font,
         )
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
-        batch_id = None if batch is None else _batch_ref(session, principal, batch).public_id.hex()
+        principal = principal_for(session, org)
+        batch_id = None if batch is None else batch_ref(session, principal, batch).public_id.hex()
         job = export.print_job(
             session,
             principal,
@@ -212,7 +209,6 @@ def _write(
     single_image: bool,
 ) -> int:
     """Stream the job into ``target.part`` with a progress bar, then rename it to ``target``."""
-    from tem.cli.main import err, fail
 
     partial = target.with_name(target.name + ".part")
     try:

@@ -9,24 +9,36 @@ is the operator. Exit codes: 0 ok, 1 a code that is not genuine, 2 bad input,
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel, ValidationError
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from tem import errors
-from tem.config import Settings
-from tem.db import make_engine, session_factory, unit_of_work
-from tem.keys.store import KeyStore
+from tem.cli.common import (
+    EXIT_NOT_GENUINE,
+    Context,
+    JsonOpt,
+    OrgOpt,
+    batch_ref,
+    err,
+    fail,
+    handled,
+    hex_key,
+    out,
+    principal_for,
+    print_json,
+    print_report,
+    settings,
+    validated,
+)
+from tem.cli.inspector import alerts_app, recall, reports_app, scans_app
+from tem.cli.labels import labels_app
+from tem.cli.stamps import inspect, stamps_app
 from tem.models import Role
 
 app = typer.Typer(
@@ -50,114 +62,6 @@ for sub, name in (
     (label_app, "label"),
 ):
     app.add_typer(sub, name=name)
-
-out = Console()
-err = Console(stderr=True)
-
-EXIT_NOT_GENUINE = 1
-EXIT_CODES: dict[type[errors.TemError], int] = {
-    errors.InvalidInput: 2,
-    errors.NotFound: 3,
-    errors.Conflict: 4,
-    errors.Forbidden: 5,
-    errors.Unauthorized: 5,
-    errors.ConfigurationError: 6,
-    errors.KeyStoreError: 6,
-}
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def exit_code_for(exc: errors.TemError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return 2
-
-
-def settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        fail(
-            "; ".join(
-                f"TEM_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-            ),
-            6,
-        )
-
-
-def validated(model: type[M], data: dict[str, Any]) -> M:
-    """Validate CLI input with the API's own schema; one line per bad field."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
-        ]
-        fail("some values are not valid:\n" + "\n".join(lines))
-
-
-@contextmanager
-def handled() -> Iterator[None]:
-    """Turn domain errors into a message and an exit code; never a traceback."""
-    try:
-        yield
-    except errors.TemError as exc:
-        fail(exc.message, exit_code_for(exc))
-
-
-class Context:
-    """What a command needs: settings, a unit of work, the key store."""
-
-    def __init__(self) -> None:
-        self.settings = settings()
-        self._engine: Engine | None = None
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = make_engine(self.settings)
-            _require_initialized(self._engine, self.settings)
-        return self._engine
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with unit_of_work(session_factory(self.engine)) as session:
-            yield session
-
-    def store(self) -> KeyStore:
-        return KeyStore(self.settings.keys_dir, self.settings.passphrase())
-
-
-def _require_initialized(engine: Engine, s: Settings) -> None:
-    from sqlalchemy import inspect
-
-    if not inspect(engine).has_table("alembic_version"):
-        raise errors.ConfigurationError(
-            f"no Tem database at {s.resolved_database_url.split('@')[-1]}; run `tem init` first"
-        )
-
-
-def _principal(session: Session, org_id: str) -> Any:
-    from tem.orgs.service import Principal, get_organization
-
-    org = get_organization(session, org_id)
-    return Principal(org, org.kind)
-
-
-def _print_json(data: Any) -> None:
-    out.print_json(json.dumps(data, default=str, ensure_ascii=False))
-
-
-OrgOpt = Annotated[str, typer.Option("--org", help="Act as this organization (its id).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
 
 # --- init, serve, demo -------------------------------------------------------------
 
@@ -322,7 +226,7 @@ def verify(
         except OSError as exc:
             fail(f"cannot read the trust bundle {bundle}: {exc.strerror}")
         with handled():
-            pinned = {_hex_key(a) for a in anchor} if anchor else None
+            pinned = {hex_key(a) for a in anchor} if anchor else None
             trust = TrustStore.from_bundle(data, pinned_anchors=pinned)
         now = datetime.now(UTC)
         result = verify_token(text, trust, int(now.timestamp()))
@@ -334,47 +238,11 @@ def verify(
         with handled(), ctx.session() as session:
             report = report_json(verify_report(session, text, trust_store(session)))
     if as_json:
-        _print_json(report)
+        print_json(report)
     else:
-        _print_report(report)
+        print_report(report)
     if report["verdict"] != "genuine":
         raise typer.Exit(EXIT_NOT_GENUINE)
-
-
-def _hex_key(text: str) -> bytes:
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        fail(f"--anchor {text!r} is not a 32-byte Ed25519 public key in hex")
-    return raw
-
-
-def _print_report(report: dict[str, Any]) -> None:
-    verdict = report["verdict"]
-    colour = "green" if verdict == "genuine" else "red"
-    out.print(f"[bold {colour}]{verdict.upper()}[/]")
-    for reason in report["reasons"]:
-        out.print(f"  - {reason['message']} [dim]({reason['code']})[/]", highlight=False)
-    signer = report.get("signer")
-    if signer:
-        out.print(
-            f"Signed by {signer['name']} (key {signer['key_id']}), endorsed by {signer['endorsed_by']['name']}"
-        )
-    product, batch = report.get("product"), report.get("batch")
-    if product and batch:
-        ocop = product.get("ocop")
-        stars = f", OCOP {ocop['stars']}★" if ocop else ""
-        out.print(
-            f"{product['name']}{stars} — lot {batch['lot_code']}, made {batch['production_date']}, best before {batch['expiry_date']}"
-        )
-    for entry in report.get("history", []):
-        mark = "✓" if entry["status"] == "valid" else "✗"
-        what = entry.get("type_label") or entry.get("type") or "?"
-        out.print(
-            f"  {mark} {entry['trace_code']} {what} {entry.get('time', '')} {((entry.get('place') or {}).get('name') or '')}"
-        )
 
 
 # --- organizations and tokens ----------------------------------------------------------
@@ -418,7 +286,7 @@ def org_create(
             session, kind=Role(body.kind), name=body.name, email=str(body.email or ""), **fields
         )
         data = service.organization_out(org)
-    _print_json(data) if as_json else out.print(f"{data['kind']} {data['name']}: id {data['id']}")
+    print_json(data) if as_json else out.print(f"{data['kind']} {data['name']}: id {data['id']}")
 
 
 @org_app.command("list")
@@ -430,7 +298,7 @@ def org_list(as_json: JsonOpt = False) -> None:
     with handled(), ctx.session() as session:
         rows = [service.organization_out(o) for o in service.list_organizations(session)]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table("id", "kind", "name", "address")
     for r in rows:
@@ -497,7 +365,7 @@ def key_list(as_json: JsonOpt = False) -> None:
             key_out(session, k) for k in session.scalars(select(SigningKey).order_by(SigningKey.id))
         ]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table("key id", "purpose", "organization", "signs until", "verifies until", "revoked")
     for r in rows:
@@ -605,10 +473,10 @@ def product_create(
     body = validated(ProductCreate, data)
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
+        principal = principal_for(session, org)
         product = service.create_product(session, principal, body)
         result = service.product_out(product, principal.organization.public_id)
-    _print_json(result) if as_json else out.print(f"product {result['name']}: id {result['id']}")
+    print_json(result) if as_json else out.print(f"product {result['name']}: id {result['id']}")
 
 
 @product_app.command("list")
@@ -618,13 +486,13 @@ def product_list(org: OrgOpt, as_json: JsonOpt = False) -> None:
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
+        principal = principal_for(session, org)
         rows = [
             service.product_out(p, principal.organization.public_id)
             for p in service.list_products(session, principal)
         ]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table("id", "name", "OCOP")
     for r in rows:
@@ -633,17 +501,6 @@ def product_list(org: OrgOpt, as_json: JsonOpt = False) -> None:
             str(r["id"]), str(r["name"]), f"{ocop['stars']}★" if isinstance(ocop, dict) else "-"
         )
     out.print(table)
-
-
-def _batch_ref(session: Session, principal: Any, ref: str) -> Any:
-    from tem.trace import service
-
-    if len(ref) == 16:
-        try:
-            return service.get_batch(session, principal, ref)
-        except errors.NotFound:
-            pass
-    return service.find_batch_by_lot(session, principal, ref)
 
 
 @batch_app.command("create")
@@ -679,10 +536,10 @@ def batch_create(
     )
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
+        principal = principal_for(session, org)
         batch = service.create_batch(session, ctx.store(), principal, body)
         result = service.batch_out(session, batch, ctx.settings.public_url)
-    _print_json(result) if as_json else out.print(
+    print_json(result) if as_json else out.print(
         f"batch {result['lot_code']}: id {result['id']}\nlabel URL: {result['label_url']}",
         highlight=False,
         soft_wrap=True,
@@ -696,13 +553,13 @@ def batch_list(org: OrgOpt, as_json: JsonOpt = False) -> None:
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
+        principal = principal_for(session, org)
         rows = [
             service.batch_out(session, b, ctx.settings.public_url)
             for b in service.list_batches(session, principal)
         ]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table("id", "lot", "produced", "expires", "quantity")
     for r in rows:
@@ -728,15 +585,15 @@ def batch_show(
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
-        row = _batch_ref(session, principal, batch)
+        principal = principal_for(session, org)
+        row = batch_ref(session, principal, batch)
         kids = dict(session.execute(select(SigningKey.id, SigningKey.kid)).tuples().all())
         data = service.batch_out(session, row, ctx.settings.public_url)
         data["events"] = [
             service.event_out(e, row.lot_code, kids.get(e.signing_key_id, b""))
             for e in service.list_events(session, row)
         ]
-    _print_json(data)
+    print_json(data)
 
 
 @event_app.command("add")
@@ -782,15 +639,15 @@ def event_add(
     )
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
-        row = _batch_ref(session, principal, batch)
+        principal = principal_for(session, org)
+        row = batch_ref(session, principal, batch)
         event = service.append_event(session, ctx.store(), principal, row.public_id.hex(), body)
         kid = (
             session.scalar(select(SigningKey.kid).where(SigningKey.id == event.signing_key_id))
             or b""
         )
         result = service.event_out(event, row.lot_code, kid)
-    _print_json(result) if as_json else out.print(
+    print_json(result) if as_json else out.print(
         f"event {result['trace_code']} ({result['type']}) recorded"
     )
 
@@ -807,14 +664,14 @@ def event_list(
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
-        row = _batch_ref(session, principal, batch)
+        principal = principal_for(session, org)
+        row = batch_ref(session, principal, batch)
         kids = dict(session.execute(select(SigningKey.id, SigningKey.kid)).tuples().all())
         rows = [
             service.event_out(e, row.lot_code, kids.get(e.signing_key_id, b""))
             for e in service.list_events(session, row)
         ]
-    _print_json(rows)
+    print_json(rows)
 
 
 # --- labels -----------------------------------------------------------------------
@@ -842,8 +699,8 @@ def label_write(
     ctx = Context()
     target = out_dir or ctx.settings.labels_dir
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
-        row = _batch_ref(session, principal, batch)
+        principal = principal_for(session, org)
+        row = batch_ref(session, principal, batch)
         content = label_content(row, ctx.settings.public_url)
     renderers: dict[str, Callable[[Any], bytes]] = {"svg": label_svg, "png": label_png}
     try:
@@ -861,21 +718,10 @@ def main() -> None:  # pragma: no cover - console entry point
     app()
 
 
-# Sub-commands that live in their own modules (imported last: they use the helpers above).
-from tem.cli.stamps import inspect as _inspect  # noqa: E402
-from tem.cli.stamps import stamps_app as _stamps_app  # noqa: E402
-
-app.add_typer(_stamps_app, name="stamps")
-app.command("inspect")(_inspect)
-from tem.cli.inspector import alerts_app as _alerts_app  # noqa: E402
-from tem.cli.inspector import recall as _recall  # noqa: E402
-from tem.cli.inspector import reports_app as _reports_app  # noqa: E402
-from tem.cli.inspector import scans_app as _scans_app  # noqa: E402
-
-app.add_typer(_alerts_app, name="alerts")
-app.add_typer(_reports_app, name="reports")
-app.add_typer(_scans_app, name="scans")
-batch_app.command("recall")(_recall)
-from tem.cli.labels import labels_app as _labels_app  # noqa: E402
-
-app.add_typer(_labels_app, name="labels")
+app.add_typer(stamps_app, name="stamps")
+app.command("inspect")(inspect)
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(reports_app, name="reports")
+app.add_typer(scans_app, name="scans")
+batch_app.command("recall")(recall)
+app.add_typer(labels_app, name="labels")

@@ -10,19 +10,19 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from tem.cli.main import (
+from tem.cli.common import (
     EXIT_NOT_GENUINE,
     Context,
     JsonOpt,
     OrgOpt,
-    _batch_ref,
-    _principal,
-    _print_json,
-    _print_report,
+    batch_ref,
     err,
     fail,
     handled,
     out,
+    principal_for,
+    print_json,
+    print_report,
 )
 
 stamps_app = typer.Typer(
@@ -69,8 +69,8 @@ def issue(
     key = request_key or service.new_request_key()
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
-        row = _batch_ref(session, principal, batch)
+        principal = principal_for(session, org)
+        row = batch_ref(session, principal, batch)
         run, created = service.start_run(session, principal, row.public_id.hex(), count, key)
         run_id, public_id, requested, issued = run.id, run.public_id, run.requested, run.issued
     if not as_json:
@@ -82,10 +82,10 @@ def issue(
         _issue(ctx, run_id, requested, issued)
     with handled(), ctx.session() as session:
         result = service.run_out(
-            session, service.get_run(session, _principal(session, org), public_id)
+            session, service.get_run(session, principal_for(session, org), public_id)
         )
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         out.print(f"{result['issued']} of {result['requested']} stamps issued: {result['status']}")
 
@@ -97,7 +97,7 @@ def resume(org: OrgOpt, run: Annotated[str, typer.Argument(help="Print run id.")
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
+        principal = principal_for(session, org)
         service.require_cooperative(principal)
         found = service.get_run(session, principal, run)
         run_id, requested, issued = found.id, found.requested, found.issued
@@ -124,7 +124,7 @@ def export(
         fail(f"cannot write {out_file}: {exc.strerror}")
     try:
         with handled(), ctx.session() as session:
-            found = service.get_run(session, _principal(session, org), run)
+            found = service.get_run(session, principal_for(session, org), run)
             from tem.stamps.endpoints import run_id_batch
 
             batch_hex = run_id_batch(session, found)
@@ -149,7 +149,7 @@ def void(
     to_seq: Annotated[int | None, typer.Option("--to", help="Last sequence number.")] = None,
 ) -> None:
     """Void stamps by serial, or a range of a print run."""
-    from tem.cli.main import validated
+    from tem.cli.common import validated
     from tem.stamps import service
     from tem.stamps.schemas import VoidRequest
 
@@ -167,7 +167,7 @@ def void(
     with handled(), ctx.session() as session:
         count = service.void_stamps(
             session,
-            _principal(session, org),
+            principal_for(session, org),
             reason=body.reason,
             serials=body.serials,
             run_id=body.run_id,
@@ -188,9 +188,9 @@ def show(
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        stamp = service.get_stamp(session, _principal(session, org), serial)
+        stamp = service.get_stamp(session, principal_for(session, org), serial)
         data = stamp_out(session, stamp, ctx.settings.public_url)
-    _print_json(data)
+    print_json(data)
 
 
 def inspect(
@@ -207,7 +207,7 @@ def inspect(
 
     ctx = Context()
     with handled(), ctx.session() as session:
-        principal = _principal(session, org)
+        principal = principal_for(session, org)
         principal.require(Role.INSPECTOR, Role.AUTHORITY)
         report = verify_report(session, token_from_url(code), trust_store(session))
         scan = ScanInput(
@@ -225,9 +225,9 @@ def inspect(
         )
         body = report_json(report)
     if as_json:
-        _print_json(body)
+        print_json(body)
     else:
-        _print_report(body)
+        print_report(body)
         stamp = body.get("stamp")
         if stamp:
             out.print(

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from tem.crypto import cbor
 from tem.errors import InvalidInput, NotFound
+from tem.http.deps import CurrentPrincipal, DbSession, Store
 from tem.keys import service
 from tem.keys.schemas import KeyCreate, KeyOut, KeyRevoke
 from tem.models import Endorsement, KeyPurpose, Organization, Revocation, Role, SigningKey
 from tem.orgs.service import get_organization
-from tem.web.deps import CurrentPrincipal, DbSession, Store
 
 router = APIRouter(tags=["keys"])
 

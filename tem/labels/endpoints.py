@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from tem.http.deps import CurrentPrincipal, DbSession, State
 from tem.labels.render import label_png, label_svg
 from tem.labels.service import label_content
 from tem.trace.service import get_batch
-from tem.web.deps import CurrentPrincipal, DbSession, State
 
 router = APIRouter(tags=["labels"])
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tem.db import unit_of_work
 from tem.errors import InvalidInput
+from tem.http.deps import CurrentPrincipal, DbSession, State
 from tem.labels import export
-from tem.web.deps import CurrentPrincipal, DbSession, State
 
 log = logging.getLogger("tem.labels")
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from tem.http.deps import CurrentPrincipal, DbSession
 from tem.models import Role
 from tem.orgs import service
 from tem.orgs.schemas import OrganizationCreate, OrganizationOut, TokenCreate, TokenOut
-from tem.web.deps import CurrentPrincipal, DbSession
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 

@@ -9,6 +9,9 @@ from fastapi import APIRouter, Cookie, File, Form, Query, Request, Response, Upl
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from tem.http.deps import CurrentPrincipal, DbSession, State
+from tem.http.ratelimit import client_ip
+from tem.http.state import AppState
 from tem.models import AlertStatus, Report, ReportStatus
 from tem.scans import inspection, reports
 from tem.scans.photos import Photo, read_limited, validate_photo
@@ -25,9 +28,6 @@ from tem.scans.schemas import (
 from tem.scans.service import assess, new_cookie, session_hash
 from tem.trace.service import batch_out
 from tem.trace.verification import verify_report
-from tem.web.deps import CurrentPrincipal, DbSession, State
-from tem.web.ratelimit import client_ip
-from tem.web.state import AppState
 
 router = APIRouter(tags=["inspection"])
 

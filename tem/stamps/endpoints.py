@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from tem.crypto.keys import KeyId
 from tem.crypto.statements import BatchId, Serial, token_url
 from tem.db import unit_of_work
+from tem.http.deps import CurrentPrincipal, DbSession, State
 from tem.models import Batch, PrintRun, RunStatus, SigningKey, Stamp
 from tem.stamps import service
 from tem.stamps.schemas import RunCreate, RunOut, StampOut, VoidOut, VoidRequest
 from tem.stamps.tokens import short_serial, stamp_token_text
 from tem.trace.service import get_batch
-from tem.web.deps import CurrentPrincipal, DbSession, State
 
 router = APIRouter(tags=["stamps"])
 

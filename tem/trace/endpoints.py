@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from tem.http.deps import CurrentPrincipal, DbSession, State, Store
 from tem.models import Organization, SigningKey
 from tem.trace import service
 from tem.trace.schemas import (
@@ -18,7 +19,6 @@ from tem.trace.schemas import (
     ProductOut,
     ProductUpdate,
 )
-from tem.web.deps import CurrentPrincipal, DbSession, State, Store
 
 router = APIRouter(tags=["trace"])
 

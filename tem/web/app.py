@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from tem import __version__
 from tem.config import Settings
 from tem.db import make_engine, session_factory
+from tem.http.ratelimit import Limits
+from tem.http.state import AppState
 from tem.keys.endpoints import router as keys_router
 from tem.keys.store import KeyStore
 from tem.labels.endpoints import router as labels_router
@@ -19,8 +21,6 @@ from tem.scans.endpoints import router as scans_router
 from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
 from tem.web import errors, public
-from tem.web.ratelimit import Limits
-from tem.web.state import AppState
 
 DESCRIPTION = """
 Signed traceability records and QR labels for OCOP cooperatives.

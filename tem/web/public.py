@@ -12,15 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
 from tem.errors import InvalidInput
+from tem.http.deps import CurrentPrincipal, DbSession, State
+from tem.http.ratelimit import Decision, client_ip
 from tem.models import Role, Scan, ScanKind
 from tem.scans.endpoints import submit_report
 from tem.scans.places import coarse, find_place
 from tem.scans.service import ScanInput, assess, new_cookie, session_hash
 from tem.trace.verification import Report, report_json, verify_report
 from tem.web import pages
-from tem.web.deps import CurrentPrincipal, DbSession, State
 from tem.web.i18n import pick_language, t
-from tem.web.ratelimit import Decision, client_ip
 
 api = APIRouter(tags=["verify"])
 site = APIRouter(include_in_schema=False)

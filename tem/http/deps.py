@@ -10,9 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from tem.errors import Unauthorized
+from tem.http.state import AppState
 from tem.keys.store import KeyStore
 from tem.orgs.service import Principal, authenticate
-from tem.web.state import AppState
 
 
 def get_state(request: Request) -> AppState:

@@ -9,11 +9,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tem.config import Settings
+from tem.http.ratelimit import Limits
 from tem.keys import service as keys
 from tem.keys.store import KeyStore
 from tem.models import Endorsement, Revocation, SigningKey
 from tem.verify.trust import TrustStore
-from tem.web.ratelimit import Limits
 
 # Built once: constructing the statement costs more than running it.
 _TRUST_STAMP = select(

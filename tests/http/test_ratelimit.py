@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tem.web.ratelimit import Decision, Limits, RateLimiter, client_ip, client_key
+from tem.http.ratelimit import Decision, Limits, RateLimiter, client_ip, client_key
 
 SECRET = b"test secret for client keys, 32+"
 

@@ -1,0 +1,1 @@
+"""Request plumbing below the domain packages: app state, auth dependencies, rate limits."""
