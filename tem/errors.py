@@ -1,22 +1,24 @@
 """The one domain error hierarchy.
 
 Mapped to HTTP statuses in :mod:`tem.web.errors` and to CLI exit codes in
-:mod:`tem.cli.main`; nothing else decides how an error looks to a user.
+:mod:`tem.cli.common`; nothing else decides how an error looks to a user.
 """
 
 from __future__ import annotations
 
+# The base lives on the lowest floor, so that the pure packages can raise it too.
+from tem.crypto.errors import TemError
 
-class TemError(Exception):
-    """Base of every error Tem raises on purpose. ``message`` is safe to show a user."""
-
-    code = "error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
+__all__ = [
+    "ConfigurationError",
+    "Conflict",
+    "Forbidden",
+    "InvalidInput",
+    "KeyStoreError",
+    "NotFound",
+    "TemError",
+    "Unauthorized",
+]
 
 
 class InvalidInput(TemError):

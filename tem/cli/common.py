@@ -21,6 +21,7 @@ from tem import errors
 from tem.config import Settings
 from tem.db import make_engine, session_factory, unit_of_work
 from tem.keys.store import KeyStore
+from tem.scans.check_schema import CheckOut
 
 out = Console()
 err = Console(stderr=True)
@@ -141,30 +142,38 @@ def batch_ref(session: Session, principal: Any, ref: str) -> Any:
     return service.find_batch_by_lot(session, principal, ref)
 
 
-def print_report(report: dict[str, Any]) -> None:
-    verdict = report["verdict"]
+def print_check(result: CheckOut, *, as_json: bool) -> None:
+    """A check as ``tem verify`` and ``tem inspect`` print it: the JSON contract, or a summary."""
+    if as_json:
+        out.print_json(result.model_dump_json(), ensure_ascii=False)
+        return
+    verdict = result.verdict.value
     colour = "green" if verdict == "genuine" else "red"
     out.print(f"[bold {colour}]{verdict.upper()}[/]")
-    for reason in report["reasons"]:
-        out.print(f"  - {reason['message']} [dim]({reason['code']})[/]", highlight=False)
-    signer = report.get("signer")
-    if signer:
+    for reason in result.reasons:
+        out.print(f"  - {reason.message} [dim]({reason.code.value})[/]", highlight=False)
+    if result.scope == "offline":
         out.print(
-            f"Signed by {signer['name']} (key {signer['key_id']}), endorsed by {signer['endorsed_by']['name']}"
+            "Checked offline (the code and the trust bundle only): a recall, a voided stamp "
+            "or a copied code can only be seen online.",
+            highlight=False,
         )
-    product, batch = report.get("product"), report.get("batch")
-    if product and batch:
-        ocop = product.get("ocop")
-        stars = f", OCOP {ocop['stars']}★" if ocop else ""
+    signer = result.signer
+    if signer is not None:
         out.print(
-            f"{product['name']}{stars} — lot {batch['lot_code']}, made {batch['production_date']}, best before {batch['expiry_date']}"
+            f"Signed by {signer.name} (key {signer.key_id}), endorsed by {signer.endorsed_by.name}"
         )
-    for entry in report.get("history", []):
-        mark = "✓" if entry["status"] == "valid" else "✗"
-        what = entry.get("type_label") or entry.get("type") or "?"
+    product, batch = result.product, result.batch
+    if product is not None and batch is not None:
+        stars = f", OCOP {product.ocop.stars}★" if product.ocop and product.ocop.stars else ""
         out.print(
-            f"  {mark} {entry['trace_code']} {what} {entry.get('time', '')} {((entry.get('place') or {}).get('name') or '')}"
+            f"{product.name}{stars} — lot {batch.lot_code}, made {batch.production_date}, best before {batch.expiry_date}"
         )
+    for entry in result.history:
+        mark = "✓" if entry.status == "valid" else "✗"
+        what = entry.type_label or entry.type or "?"
+        place = (entry.place.name if entry.place else None) or ""
+        out.print(f"  {mark} {entry.trace_code} {what} {entry.time or ''} {place}")
 
 
 def hex_key(text: str) -> bytes:

@@ -31,8 +31,8 @@ from tem.cli.common import (
     hex_key,
     out,
     principal_for,
+    print_check,
     print_json,
-    print_report,
     settings,
     validated,
 )
@@ -211,15 +211,13 @@ def verify(
     By default against the trust anchors and records in the data directory (the batch
     history is checked too); with --bundle, from the code and a trust bundle alone.
     """
-    from tem.crypto.statements import token_from_url
     from tem.keys.service import trust_store
-    from tem.trace.verification import Report, report_json, verify_report
+    from tem.scans.check import check
     from tem.verify.trust import TrustStore
-    from tem.verify.verifier import verify_token
 
     if (code is None) == (image is None):
         fail("give a URL or token, or --image FILE (one of the two)")
-    text = token_from_url(_decode_image(image) if image is not None else str(code))
+    text = _decode_image(image) if image is not None else str(code)
     if bundle is not None:
         try:
             data = bundle.read_bytes()
@@ -228,20 +226,17 @@ def verify(
         with handled():
             pinned = {hex_key(a) for a in anchor} if anchor else None
             trust = TrustStore.from_bundle(data, pinned_anchors=pinned)
-        now = datetime.now(UTC)
-        result = verify_token(text, trust, int(now.timestamp()))
-        report = report_json(Report(result.verdict, list(result.reasons), result, now))
+        result = check(None, text, trust).out()
     else:
         if anchor:
             fail("--anchor only applies with --bundle")
         ctx = Context()
         with handled(), ctx.session() as session:
-            report = report_json(verify_report(session, text, trust_store(session)))
-    if as_json:
-        print_json(report)
-    else:
-        print_report(report)
-    if report["verdict"] != "genuine":
+            result = check(
+                session, text, trust_store(session), thresholds=ctx.settings.thresholds()
+            ).out()
+    print_check(result, as_json=as_json)
+    if result.verdict != "genuine":
         raise typer.Exit(EXIT_NOT_GENUINE)
 
 

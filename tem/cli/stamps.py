@@ -21,8 +21,8 @@ from tem.cli.common import (
     handled,
     out,
     principal_for,
+    print_check,
     print_json,
-    print_report,
 )
 
 stamps_app = typer.Typer(
@@ -199,39 +199,34 @@ def inspect(
     as_json: JsonOpt = False,
 ) -> None:
     """Check a code as an inspector: recorded as an inspection, never counted by clone rules."""
-    from tem.crypto.statements import token_from_url
     from tem.keys.service import trust_store
     from tem.models import Role, ScanKind
-    from tem.scans.service import ScanInput, assess
-    from tem.trace.verification import report_json, verify_report
+    from tem.scans.check import check
+    from tem.scans.service import ScanInput
 
     ctx = Context()
     with handled(), ctx.session() as session:
         principal = principal_for(session, org)
         principal.require(Role.INSPECTOR, Role.AUTHORITY)
-        report = verify_report(session, token_from_url(code), trust_store(session))
         scan = ScanInput(
             "inspector-" + principal.organization.public_id,
             "tem-cli",
             kind=ScanKind.INSPECTION,
             inspector_org_id=principal.organization.id,
         )
-        assess(
+        result = check(
             session,
-            report,
-            scan,
+            code,
+            trust_store(session),
+            scan=scan,
             secret=ctx.settings.secret(),
             thresholds=ctx.settings.thresholds(),
+        ).out()
+    print_check(result, as_json=as_json)
+    if result.stamp is not None and not as_json:
+        stamp = result.stamp
+        out.print(
+            f"stamp {stamp.serial} #{stamp.seq}: {stamp.status}, {stamp.scan_count} public scans"
         )
-        body = report_json(report)
-    if as_json:
-        print_json(body)
-    else:
-        print_report(body)
-        stamp = body.get("stamp")
-        if stamp:
-            out.print(
-                f"stamp {stamp['serial']} #{stamp['seq']}: {stamp['status']}, {stamp['scan_count']} public scans"
-            )
-    if body["verdict"] != "genuine":
+    if result.verdict != "genuine":
         raise typer.Exit(EXIT_NOT_GENUINE)

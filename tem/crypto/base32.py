@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 
-from tem.errors import TemError
+from tem.crypto.errors import TemError
 
 
 class Base32Error(TemError):

@@ -16,7 +16,7 @@ from typing import Any
 
 import cbor2
 
-from tem.errors import TemError
+from tem.crypto.errors import TemError
 
 
 class CborError(TemError):

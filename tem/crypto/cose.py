@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from tem.crypto import cbor
-from tem.errors import TemError
+from tem.crypto.errors import TemError
 
 COSE_SIGN1_TAG = 18
 HEADER_ALG = 1

@@ -17,8 +17,8 @@ from types import MappingProxyType
 from typing import Any, NewType
 
 from tem.crypto import base32, cbor, cose
+from tem.crypto.errors import TemError
 from tem.crypto.keys import KEY_ID_LENGTH, KeyId
-from tem.errors import TemError
 
 BatchId = NewType("BatchId", bytes)
 Serial = NewType("Serial", bytes)
@@ -316,8 +316,11 @@ def token_url(public_url: str, token_text: str) -> str:
 
 
 def token_from_url(url_or_token: str) -> str:
-    """Take the token out of a scanned URL, or return the text if it is a bare token."""
-    text = url_or_token.strip().split("?", 1)[0].split("#", 1)[0]  # query and fragment first
-    if "/" in text:
-        text = text.rstrip("/").rsplit("/", 1)[1]
-    return text.split("?", 1)[0].split("#", 1)[0]
+    """Take the token out of a scanned URL, or return the text if it is a bare token.
+
+    White space around the text, a query (``?...``), a fragment (``#...``) and trailing
+    ``/`` are dropped; of a URL, the last path segment is kept. Raises nothing: what is
+    returned may still be no token (the parser says so).
+    """
+    text = url_or_token.strip().split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    return text.rsplit("/", 1)[-1].strip()

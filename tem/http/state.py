@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +14,7 @@ from tem.http.ratelimit import Limits
 from tem.keys import service as keys
 from tem.keys.store import KeyStore
 from tem.models import Endorsement, Revocation, SigningKey
+from tem.scans.rules import Thresholds
 from tem.verify.trust import TrustStore
 
 # Built once: constructing the statement costs more than running it.
@@ -34,6 +36,11 @@ class AppState:
     secret: bytes
     _trust: tuple[tuple[int, int, int, int], TrustStore] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @cached_property
+    def thresholds(self) -> Thresholds:
+        """The clone-rule thresholds, built once from the settings."""
+        return self.settings.thresholds()
 
     def trust(self, session: Session) -> TrustStore:
         """The trust store, rebuilt only when keys, endorsements or revocations changed.

@@ -14,6 +14,7 @@ from tem.http.ratelimit import client_ip
 from tem.http.state import AppState
 from tem.models import AlertStatus, Report, ReportStatus
 from tem.scans import inspection, reports
+from tem.scans.check import check
 from tem.scans.photos import Photo, read_limited, validate_photo
 from tem.scans.schemas import (
     AlertClose,
@@ -25,9 +26,8 @@ from tem.scans.schemas import (
     ReportUpdate,
     ScanOut,
 )
-from tem.scans.service import assess, new_cookie, session_hash
+from tem.scans.service import new_cookie, session_hash
 from tem.trace.service import batch_out
-from tem.trace.verification import verify_report
 
 router = APIRouter(tags=["inspection"])
 
@@ -128,16 +128,13 @@ def submit_report(
         if data or photo.filename:  # an empty file input sends an empty, nameless part
             cleaned = validate_photo(data, photo.content_type)
     # 2. What the code is: verdict, batch and stamp (a garbage code is still reported).
-    verified = verify_report(session, text, state.trust(session))
-    assessment = assess(
-        session, verified, None, secret=state.secret, thresholds=state.settings.thresholds()
-    )
+    verified = check(session, text, state.trust(session), thresholds=state.thresholds)
     browser = cookie if cookie and _COOKIE_VALUE.fullmatch(cookie) else new_cookie()
     created = reports.create_report(
         session,
         token=text,
         verdict=verified.verdict.value,
-        stamp_id=assessment.stamp.id if assessment.stamp is not None else None,
+        stamp_id=verified.stamp.id if verified.stamp is not None else None,
         batch_id=verified.batch.id if verified.batch is not None else None,
         problem=problem,
         where_bought=where_bought,

@@ -1,7 +1,7 @@
 """Record scans and judge them: stamp lookup, key-leak alarm, void, recall, clone rules.
 
-Runs after :func:`tem.trace.verification.verify_report` on every public scan (the page
-and ``POST /api/v1/scan``), on inspections, and read-only on ``GET /api/v1/verify``.
+Steps 3-5 of the one check (:func:`tem.scans.check.check`): every public scan (the page
+and ``POST /api/v1/scan``), inspections, and read-only ``GET /api/v1/verify``.
 No IP address reaches this module: a scan carries an HMAC of the browser's random
 cookie, a user-agent family and, only when the shopper shared it, a coarse place.
 """
@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,13 +20,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tem.crypto.statements import Token
 from tem.models import Alert, AlertKind, AlertStatus, Batch, Scan, ScanKind, Stamp, StampStatus
 from tem.orgs.service import new_public_id
 from tem.scans import rules, useragent
 from tem.scans.places import coarse, nearest_place
 from tem.stamps.service import find_by_serial
-from tem.trace.verification import Report
-from tem.verify.verifier import Reason, Verdict
+from tem.verify.verifier import Reason, ReasonCode, ReasonSubject, Verdict
 
 # How much history the rules see: the first scan (for "since") and the latest ones.
 HISTORY_LIMIT = 2000
@@ -141,41 +142,50 @@ def _raise_alert(
     session.flush()
 
 
-@dataclass
-class Assessment:
-    """What :func:`assess` adds to a report."""
+@dataclass(frozen=True)
+class Judged:
+    """What :func:`judge_stamp` adds to a verified code."""
 
+    verdict: Verdict
+    reasons: tuple[Reason, ...] = ()
     stamp: Stamp | None = None
     findings: tuple[rules.Finding, ...] = ()
     scan_id: str | None = None
-    recorded: bool = False
+    place_name: str | None = None
 
 
-def assess(
+def _reasons(findings: Sequence[rules.Finding]) -> tuple[Reason, ...]:
+    return tuple(
+        Reason(
+            ReasonCode(f.rule),
+            f.message,
+            ReasonSubject.BATCH if f.rule == "recalled" else ReasonSubject.STAMP,
+            evidence=f.evidence,
+        )
+        for f in findings
+    )
+
+
+def judge_stamp(
     session: Session,
-    report: Report,
+    token: Token,
+    batch: Batch,
+    verdict: Verdict,
     scan: ScanInput | None,
     *,
     secret: bytes,
-    thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS,
-    now: datetime | None = None,
-) -> Assessment:
-    """Record ``scan`` (None: read-only) and apply the stamp and recall rules to ``report``.
+    thresholds: rules.Thresholds,
+    moment: datetime,
+) -> Judged:
+    """Steps 3-5 of :func:`tem.scans.check.check` for a code whose signature verified.
 
-    Only codes whose signature verified get this far; the report's verdict is changed
-    only while it is still "genuine" (a broken record stays "invalid").
+    Loads the stamp, applies the void, recall and clone rules to what the database says
+    now, records ``scan`` (None: read-only) and raises the inspectors' alert. The verdict
+    is changed only while it is still "genuine" (a broken record stays "invalid").
     """
-    result = report.result
-    assessment = Assessment()
-    report.assessment = assessment
-    if result.signer is None or result.token is None:
-        return assessment
-    moment = now or datetime.now(UTC)
     unix = int(moment.timestamp())
-    token = result.token
-    batch = report.batch
     stamp: Stamp | None = None
-    # 1. A stamp's serial must have been issued, for this very batch. One indexed
+    # 3. A stamp's serial must have been issued, for this very batch. One indexed
     #    lookup whatever the answer, so timing says nothing about which serials exist.
     if token.serial is not None:
         stamp = find_by_serial(session, token.serial)
@@ -183,52 +193,46 @@ def assess(
             leak = rules.evaluate(
                 rules.StampFacts(False, False, None, None, False, None, None, (), unix)
             )
-            assessment.findings = tuple(leak)
-            report.verdict = Verdict.INVALID
-            report.reasons.extend(Reason(f.rule, f.message) for f in leak)
             _raise_alert(
                 session,
                 kind=AlertKind.KEY_LEAK,
                 subject=f"leak:{token.kid.hex()}:{token.serial.hex()}",
                 findings=leak,
                 stamp=None,
-                batch_id=batch.id if batch is not None else None,
-                organization_id=batch.organization_id if batch is not None else None,
+                batch_id=batch.id,
+                organization_id=batch.organization_id,
                 kid=bytes(token.kid),
             )
-            return assessment
-        if batch is not None and stamp.batch_id != batch.id:
-            report.verdict = Verdict.INVALID
-            report.reasons.append(
-                Reason(
-                    "stamp_batch_mismatch",
-                    "The stamp's stored batch no longer matches its signature.",
-                )
+            return Judged(Verdict.INVALID, _reasons(leak), findings=tuple(leak))
+        if stamp.batch_id != batch.id:
+            mismatch = Reason(
+                ReasonCode.STAMP_BATCH_MISMATCH,
+                "The stamp's stored batch no longer matches its signature.",
+                ReasonSubject.STAMP,
             )
-            return assessment
-        assessment.stamp = stamp
-    if batch is None:
-        return assessment
-    # 2. The rules: void, recall, and (for stamps) clone detection from the history,
+            return Judged(Verdict.INVALID, (mismatch,))
+    # 4. The rules: void, recall, and (for stamps) clone detection from the history,
     #    which includes this scan when it is being recorded.
     place = coarse(*scan.place) if scan is not None and scan.place is not None else None
     place_name = None
     if scan is not None:
         place_name = scan.place_name or (nearest_place(*place).name_vi if place else None)
     sid = session_hash(scan.cookie, secret) if scan is not None else ""
-    facts = _facts(session, stamp, batch, unix)
-    if scan is not None and stamp is not None:
-        current = rules.ScanFact(unix, sid, place, place_name, scan.kind is ScanKind.INSPECTION)
-        facts = dataclasses.replace(facts, scans=[*facts.scans, current])
-    findings = rules.evaluate(facts, thresholds)
     if stamp is None:  # a batch label: copies are expected, only the recall applies
-        findings = [f for f in findings if f.rule == "recalled"]
-    assessment.findings = tuple(findings)
-    verdict = rules.verdict_for(findings)
-    if verdict is not None and report.verdict is Verdict.GENUINE:
-        report.verdict = Verdict(verdict)
-    report.reasons.extend(Reason(f.rule, f.message) for f in findings)
-    # 3. Record the scan: a row per scan, and an atomic counter (no lost updates).
+        findings = [f for f in (rules.rule_recalled(_batch_facts(batch, unix)),) if f is not None]
+    else:
+        facts = _facts(session, stamp, batch, unix)
+        if scan is not None:
+            current = rules.ScanFact(unix, sid, place, place_name, scan.kind is ScanKind.INSPECTION)
+            facts = dataclasses.replace(facts, scans=[*facts.scans, current])
+        findings = rules.evaluate(facts, thresholds)
+    ruled = rules.verdict_for(findings)
+    if ruled is not None and verdict is Verdict.GENUINE:
+        verdict = Verdict(ruled)
+    suspicious = [f for f in findings if f.rule in rules.SUSPECT_RULES]
+    # 5. Record the scan: a row per scan, and one atomic UPDATE of the stamp's counters
+    #    (no lost updates) that also marks it suspect.
+    scan_id = None
     if scan is not None:
         row = Scan(
             public_id=new_public_id(),
@@ -240,28 +244,28 @@ def assess(
             os_family=useragent.os_family(scan.user_agent),
             kind=scan.kind,
             inspector_org_id=scan.inspector_org_id,
-            verdict=report.verdict.value,
+            verdict=verdict.value,
             lat=place[0] if place else None,
             lon=place[1] if place else None,
             place_name=place_name,
         )
         session.add(row)
-        if stamp is not None and scan.kind is ScanKind.PUBLIC:
-            session.execute(
-                update(Stamp)
-                .where(Stamp.id == stamp.id)
-                .values(
-                    scan_count=Stamp.scan_count + 1,
-                    first_scan_at=func.coalesce(Stamp.first_scan_at, moment),
-                )
+        scan_id = row.public_id
+    if stamp is not None:
+        values: dict[str, Any] = {}
+        if scan is not None and scan.kind is ScanKind.PUBLIC:
+            values.update(
+                scan_count=Stamp.scan_count + 1,
+                first_scan_at=func.coalesce(Stamp.first_scan_at, moment),
             )
+        if suspicious and stamp.suspect_since is None:
+            values["suspect_since"] = moment
+        if values:
+            session.execute(update(Stamp).where(Stamp.id == stamp.id).values(**values))
+    if scan is not None:
         session.flush()
-        assessment.scan_id, assessment.recorded = row.public_id, True
-    # 4. A stamp that looks copied raises (or refreshes) the inspectors' alert.
-    suspicious = [f for f in findings if f.rule in rules.SUSPECT_RULES]
+    # A stamp that looks copied raises (or refreshes) the inspectors' alert.
     if stamp is not None and suspicious:
-        if stamp.suspect_since is None:
-            session.execute(update(Stamp).where(Stamp.id == stamp.id).values(suspect_since=moment))
         _raise_alert(
             session,
             kind=AlertKind.SUSPECT_STAMP,
@@ -272,4 +276,25 @@ def assess(
             organization_id=batch.organization_id,
             kid=None,
         )
-    return assessment
+    return Judged(
+        verdict,
+        _reasons(findings),
+        stamp,
+        tuple(findings),
+        scan_id,
+        place_name if scan_id is not None else None,
+    )
+
+
+def _batch_facts(batch: Batch, now: int) -> rules.StampFacts:
+    return rules.StampFacts(
+        issued=True,
+        void=False,
+        voided_at=None,
+        void_reason=None,
+        batch_recalled=batch.recalled_at is not None,
+        recall_reason=batch.recall_reason,
+        recalled_at=_unix(batch.recalled_at),
+        scans=(),
+        now=now,
+    )

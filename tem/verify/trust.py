@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tem.crypto import cose
+from tem.crypto.errors import TemError
 from tem.crypto.keys import KeyId, key_id, load_public
 from tem.crypto.statements import Statement, StatementType, parse_statement
-from tem.errors import TemError
 
 
 class VerificationError(TemError):

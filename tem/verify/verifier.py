@@ -7,7 +7,7 @@ seconds). Steps are numbered in comments and the code follows them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -42,12 +42,57 @@ class Verdict(StrEnum):
     VOID = "void"
 
 
+class ReasonCode(StrEnum):
+    """Every reason a verdict can give. Callers render words from the code and its data
+    (the event number, a rule's evidence), never from the English ``message``."""
+
+    # The token on its own (this module).
+    MALFORMED_TOKEN = "malformed_token"  # noqa: S105 - a reason code, not a secret
+    UNKNOWN_KEY = "unknown_key"
+    BAD_SIGNATURE = "bad_signature"
+    ISSUED_IN_FUTURE = "issued_in_future"
+    OUTSIDE_SIGNING_WINDOW = "outside_signing_window"
+    VERIFICATION_WINDOW_ENDED = "verification_window_ended"
+    KEY_REVOKED = "key_revoked"
+    # The stored history (this module, given the rows).
+    MALFORMED_RECORD = "malformed_record"
+    RECORD_SIGNATURE_INVALID = "record_signature_invalid"
+    RECORD_MISMATCH = "record_mismatch"
+    CHAIN_UNVERIFIABLE = "chain_unverifiable"
+    CHAIN_GAP = "chain_gap"
+    CHAIN_BROKEN = "chain_broken"
+    CHAIN_FOREIGN_EVENT = "chain_foreign_event"
+    # Online only, from stored state (tem.scans.check), never by this module:
+    RECORD_NOT_FOUND = "record_not_found"
+    STAMP_BATCH_MISMATCH = "stamp_batch_mismatch"
+    KEY_LEAK = "key_leak"
+    VOID = "void"
+    RECALLED = "recalled"
+    TOO_MANY_SCANS = "too_many_scans"
+    TOO_MANY_SESSIONS = "too_many_sessions"
+    IMPOSSIBLE_TRAVEL = "impossible_travel"
+
+
+class ReasonSubject(StrEnum):
+    """What a reason is about."""
+
+    TOKEN = "token"  # noqa: S105 - a subject name, not a secret
+    BATCH = "batch"
+    EVENT = "event"
+    STAMP = "stamp"
+
+
 @dataclass(frozen=True)
 class Reason:
-    """A machine-readable ``code`` and a sentence a person can act on."""
+    """A machine-readable ``code`` and a sentence a person can act on (English, for logs
+    and programs). ``event`` is the 1-based number of the event it is about, if any;
+    ``evidence`` carries a clone rule's machine-readable evidence."""
 
-    code: str
+    code: ReasonCode
     message: str
+    subject: ReasonSubject = ReasonSubject.TOKEN
+    event: int | None = None
+    evidence: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,22 +132,22 @@ def _check_key_use(
     """Signing window, verification window, revocation. None means the use is fine."""
     if issued_at > now + CLOCK_SKEW_SECONDS:
         return Verdict.INVALID, Reason(
-            "issued_in_future", f"The {what} claims to be signed in the future."
+            ReasonCode.ISSUED_IN_FUTURE, f"The {what} claims to be signed in the future."
         )
     if not signer.sign_from <= issued_at <= signer.sign_until:
         return Verdict.INVALID, Reason(
-            "outside_signing_window",
+            ReasonCode.OUTSIDE_SIGNING_WINDOW,
             f"The {what} was signed at a time its key was not allowed to sign.",
         )
     if now > signer.verify_until:
         return Verdict.INVALID, Reason(
-            "verification_window_ended",
+            ReasonCode.VERIFICATION_WINDOW_ENDED,
             f"The key that signed this {what} is no longer accepted (its verification window ended).",
         )
     revocation = trust.revoked_at(signer.kid)
     if revocation is not None and revocation.revoked_at <= issued_at:
         return Verdict.REVOKED, Reason(
-            "key_revoked",
+            ReasonCode.KEY_REVOKED,
             f"The key that signed this {what} was revoked by {revocation.authority.name} "
             f"before it was signed: {revocation.reason}",
         )
@@ -118,14 +163,15 @@ def verify_token(text: str, trust: TrustStore, now: int) -> TokenResult:
     try:
         token = parse_token(text)
     except TokenError as exc:
-        return TokenResult(Verdict.INVALID, (Reason("malformed_token", exc.message),))
+        return TokenResult(Verdict.INVALID, (Reason(ReasonCode.MALFORMED_TOKEN, exc.message),))
     # 2. Find the endorsed keys whose id the token names.
     if not trust.candidates(token.kid):
         return TokenResult(
             Verdict.UNKNOWN_KEY,
             (
                 Reason(
-                    "unknown_key", "The code was signed by a key no trusted authority has endorsed."
+                    ReasonCode.UNKNOWN_KEY,
+                    "The code was signed by a key no trusted authority has endorsed.",
                 ),
             ),
             token,
@@ -137,7 +183,8 @@ def verify_token(text: str, trust: TrustStore, now: int) -> TokenResult:
             Verdict.INVALID,
             (
                 Reason(
-                    "bad_signature", "The signature does not match: the code was altered or forged."
+                    ReasonCode.BAD_SIGNATURE,
+                    "The signature does not match: the code was altered or forged.",
                 ),
             ),
             token,
@@ -195,19 +242,36 @@ def verify_record(
     *,
     org_id: str,
     what: str,
+    event: int | None = None,
 ) -> RecordCheck:
     """Verify one stored statement and compare it with what the database now says.
 
     ``stored_claims`` is the payload rebuilt from the database columns: if it
     differs from the signed payload, someone changed the row after signing.
     """
+    subject = ReasonSubject.BATCH if event is None else ReasonSubject.EVENT
+    check = _verify_record(raw, expected_type, stored_claims, trust, now, org_id=org_id, what=what)
+    reasons = tuple(replace(r, subject=subject, event=event) for r in check.reasons)
+    return replace(check, reasons=reasons) if reasons else check
+
+
+def _verify_record(
+    raw: bytes,
+    expected_type: StatementType,
+    stored_claims: Mapping[Any, Any],
+    trust: TrustStore,
+    now: int,
+    *,
+    org_id: str,
+    what: str,
+) -> RecordCheck:
     # 1. Parse the stored statement.
     try:
         statement = parse_statement(raw, expected_type)
     except StatementError as exc:
         return RecordCheck(
             RecordStatus.INVALID,
-            (Reason("malformed_record", f"The stored {what} is damaged: {exc.message}"),),
+            (Reason(ReasonCode.MALFORMED_RECORD, f"The stored {what} is damaged: {exc.message}"),),
         )
     # 2. Its signature must verify under an endorsed key of the same organization.
     signer = _signer_for(statement, trust)
@@ -216,7 +280,7 @@ def verify_record(
             RecordStatus.TAMPERED,
             (
                 Reason(
-                    "record_signature_invalid",
+                    ReasonCode.RECORD_SIGNATURE_INVALID,
                     f"The stored {what} no longer matches its signature.",
                 ),
             ),
@@ -226,7 +290,7 @@ def verify_record(
     if type(issued_at) is not int:
         return RecordCheck(
             RecordStatus.INVALID,
-            (Reason("malformed_record", f"The stored {what} has no signing time."),),
+            (Reason(ReasonCode.MALFORMED_RECORD, f"The stored {what} has no signing time."),),
         )
     problem = _check_key_use(signer, issued_at, trust, now, what)
     if problem is not None:
@@ -244,7 +308,7 @@ def verify_record(
             RecordStatus.TAMPERED,
             (
                 Reason(
-                    "record_mismatch",
+                    ReasonCode.RECORD_MISMATCH,
                     f"The stored {what} no longer matches its signature (changed: {', '.join(changed)}).",
                 ),
             ),
@@ -276,7 +340,14 @@ def verify_history(
     # 2. Each event on its own.
     checks = tuple(
         verify_record(
-            raw, StatementType.EVENT, claims, trust, now, org_id=org_id, what=f"event {i + 1}"
+            raw,
+            StatementType.EVENT,
+            claims,
+            trust,
+            now,
+            org_id=org_id,
+            what=f"event {i + 1}",
+            event=i + 1,
         )
         for i, (raw, claims) in enumerate(events)
     )
@@ -289,28 +360,39 @@ def verify_history(
         if claims is None:
             chain.append(
                 Reason(
-                    "chain_unverifiable",
+                    ReasonCode.CHAIN_UNVERIFIABLE,
                     f"Event {index + 1} cannot be read, so the chain cannot be checked past it.",
+                    ReasonSubject.EVENT,
+                    index + 1,
                 )
             )
             break
         if claims.get("seq") != index:
             chain.append(
                 Reason(
-                    "chain_gap",
+                    ReasonCode.CHAIN_GAP,
                     f"Event {index + 1} is out of sequence: an event before it was removed or reordered.",
+                    ReasonSubject.EVENT,
+                    index + 1,
                 )
             )
         if claims.get("prev") != digest(previous):
             chain.append(
                 Reason(
-                    "chain_broken",
+                    ReasonCode.CHAIN_BROKEN,
                     f"Event {index + 1} does not follow the record before it: the history was altered.",
+                    ReasonSubject.EVENT,
+                    index + 1,
                 )
             )
         if batch_id is not None and claims.get("batch") != batch_id:
             chain.append(
-                Reason("chain_foreign_event", f"Event {index + 1} belongs to another batch.")
+                Reason(
+                    ReasonCode.CHAIN_FOREIGN_EVENT,
+                    f"Event {index + 1} belongs to another batch.",
+                    ReasonSubject.EVENT,
+                    index + 1,
+                )
             )
         previous = raw
     return HistoryCheck(batch, checks, tuple(chain))

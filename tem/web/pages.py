@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from tem.scans import rules as clone_rules
+from tem.scans.check_schema import CheckOut
 from tem.scans.places import CURRENT_PLACES, find_place
 from tem.web import i18n
 from tem.web.i18n import VIETNAM_TIME, format_date, format_datetime, format_number, t
@@ -58,7 +59,6 @@ _SAME_HOST_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f]*")
 _EXTERNAL_LINK = re.compile(r"https://[^\s\\\"'<>\x00-\x1f\x7f]+")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 _COORDINATE = re.compile(r"-?\d{1,3}(?:\.\d{1,10})?")
-_EVENT_NUMBER = re.compile(r"\bevent (\d{1,4})\b", re.IGNORECASE)
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9]+")
 _MAX_TOKEN_SHOWN = 200
 
@@ -112,8 +112,8 @@ def _base_context(lang: str) -> dict[str, Any]:
 def reason_text(lang: str, reason: Mapping[str, Any], *, subject: bool = True) -> str:
     """One reason in plain words in ``lang``; unknown codes keep the English message.
 
-    Verifier messages name the event they are about ("event 3"); with ``subject``
-    that number is kept as the stage number the journey shows ("Bước 3: ...").
+    With ``subject``, the event a reason is about is named by the stage number the
+    journey shows ("Bước 3: ..."), and the batch record as such.
     """
     code = _text(reason.get("code"))
     message = _text(reason.get("message"))
@@ -123,10 +123,10 @@ def reason_text(lang: str, reason: Mapping[str, Any], *, subject: bool = True) -
     text = t(lang, key)
     if not subject:
         return text
-    stage = _EVENT_NUMBER.search(message)
-    if stage is not None:
-        return t(lang, "reason.stage_prefix", n=int(stage.group(1)), text=text)
-    if "batch record" in message:
+    stage = _count(reason.get("event"))
+    if stage:
+        return t(lang, "reason.stage_prefix", n=stage, text=text)
+    if reason.get("subject") == "batch":
         return t(lang, "reason.batch_prefix", text=text)
     return text
 
@@ -799,7 +799,7 @@ def verify_context(
 
 
 def render_verify_page(
-    report: dict[str, Any],
+    report: CheckOut | Mapping[str, Any],
     lang: str,
     *,
     token: str,
@@ -815,6 +815,8 @@ def render_verify_page(
     ``/T/{token}/place`` and ``/T/{token}/report``; they appear only when ``token``
     looks like a token. Never raises for missing or odd report fields: they are left out.
     """
+    if isinstance(report, CheckOut):
+        report = report.model_dump(mode="json")
     context = verify_context(
         report, lang, token=token, public_url=public_url, rate_limited=rate_limited
     )

@@ -7,7 +7,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, Header, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
@@ -15,10 +15,11 @@ from tem.errors import InvalidInput
 from tem.http.deps import CurrentPrincipal, DbSession, State
 from tem.http.ratelimit import Decision, client_ip
 from tem.models import Role, Scan, ScanKind
+from tem.scans.check import Check, check
+from tem.scans.check_schema import CheckOut, ScanOut
 from tem.scans.endpoints import submit_report
 from tem.scans.places import coarse, find_place
-from tem.scans.service import ScanInput, assess, new_cookie, session_hash
-from tem.trace.verification import Report, report_json, verify_report
+from tem.scans.service import ScanInput, new_cookie, session_hash
 from tem.web import pages
 from tem.web.i18n import pick_language, t
 
@@ -64,13 +65,28 @@ def _ip(request: Request, state: State) -> str | None:
     )
 
 
-def _judge(
-    session: DbSession, state: State, token: str, scan: ScanInput | None
-) -> tuple[Report, dict[str, Any]]:
-    # Anything longer than any token is refused by the parser anyway; don't even copy it.
-    report = verify_report(session, token[:MAX_TOKEN_PATH], state.trust(session))
-    assess(session, report, scan, secret=state.secret, thresholds=state.settings.thresholds())
-    return report, report_json(report)
+def _check(session: DbSession, state: State, token: str, scan: ScanInput | None) -> Check:
+    """The one check (:func:`tem.scans.check.check`) with this app's trust and settings."""
+    return check(
+        session,
+        token,
+        state.trust(session),
+        scan=scan,
+        secret=state.secret,
+        thresholds=state.thresholds,
+    )
+
+
+def _json(result: Check) -> Response:
+    return Response(
+        result.out().model_dump_json(),
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+# The body is serialized by _json; the model documents it in OpenAPI.
+CHECKED: dict[int | str, dict[str, Any]] = {200: {"model": CheckOut, "description": "The check."}}
 
 
 def _finish(
@@ -94,15 +110,14 @@ def _finish(
 # --- JSON ---------------------------------------------------------------------------
 
 
-@api.get("/verify/{token}")
-def verify_json(token: str, session: DbSession, state: State) -> JSONResponse:
+@api.get("/verify/{token}", responses=CHECKED)
+def verify_json(token: str, session: DbSession, state: State) -> Response:
     """Verify a label or stamp token without recording a scan.
 
     `verdict` is genuine, invalid, revoked, unknown_key, or (from stored state) void,
     recalled or suspect; `reasons` and `findings` say why.
     """
-    _, body = _judge(session, state, token, None)
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    return _json(_check(session, state, token, None))
 
 
 class ScanBody(BaseModel):
@@ -114,7 +129,7 @@ class ScanBody(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
 
 
-@api.post("/scan/{token}")
+@api.post("/scan/{token}", responses=CHECKED)
 def scan_json(
     token: str,
     request: Request,
@@ -134,19 +149,18 @@ def scan_json(
     if body is not None and body.lat is not None and body.lon is not None:
         place = coarse(body.lat, body.lon)
     scan = ScanInput(cookie, user_agent, place=place) if decision.allowed else None
-    _, report = _judge(session, state, token, scan)
-    response = JSONResponse(report, headers={"Cache-Control": "no-store"})
+    response = _json(_check(session, state, token, scan))
     return _finish(response, decision, cookie, set_cookie, state)
 
 
-@api.get("/inspect/{token}", tags=["inspection"])
+@api.get("/inspect/{token}", tags=["inspection"], responses=CHECKED)
 def inspect(
     token: str,
     session: DbSession,
     state: State,
     principal: CurrentPrincipal,
     user_agent: UserAgent = None,
-) -> JSONResponse:
+) -> Response:
     """An inspector's check of a code: recorded as an inspection, never counted by clone rules."""
     principal.require(Role.INSPECTOR, Role.AUTHORITY)
     scan = ScanInput(
@@ -155,8 +169,7 @@ def inspect(
         kind=ScanKind.INSPECTION,
         inspector_org_id=principal.organization.id,
     )
-    _, body = _judge(session, state, token, scan)
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    return _json(_check(session, state, token, scan))
 
 
 @api.get("/health")
@@ -169,10 +182,10 @@ def health() -> dict[str, str]:
 
 
 def _page(
-    body: dict[str, Any], language: str, token: str, state: State, *, rate_limited: bool = False
+    result: CheckOut, language: str, token: str, state: State, *, rate_limited: bool = False
 ) -> HTMLResponse:
     html = pages.render_verify_page(
-        body,
+        result,
         language,
         token=token[:MAX_TOKEN_PATH],
         public_url=state.settings.public_url,
@@ -196,9 +209,9 @@ def verify_page(
     cookie, set_cookie = _cookie(request)
     decision = state.limits.check_scan(_ip(request, state))
     scan = ScanInput(cookie, user_agent) if decision.allowed else None
-    _, body = _judge(session, state, token, scan)
+    result = _check(session, state, token, scan).out()
     response = _page(
-        body, _language(lang, accept_language), token, state, rate_limited=not decision.allowed
+        result, _language(lang, accept_language), token, state, rate_limited=not decision.allowed
     )
     return _finish(response, decision, cookie, set_cookie, state)
 
@@ -229,13 +242,13 @@ def share_place(
             )
             .values(place_name=place.name_vi, lat=round(place.lat, 1), lon=round(place.lon, 1))
         )
-    _, body = _judge(session, state, token, None)
     shared = (
         session.scalar(select(Scan.place_name).where(Scan.public_id == scan)) if place else None
     )
-    body["scan"] = {"id": scan, "recorded": True, "place_name": shared}
+    result = _check(session, state, token, None).out()
+    result = result.model_copy(update={"scan": ScanOut(id=scan, recorded=True, place_name=shared)})
     response = _page(
-        body, _language(lang, accept_language), token, state, rate_limited=not decision.allowed
+        result, _language(lang, accept_language), token, state, rate_limited=not decision.allowed
     )
     return _finish(response, decision, cookie, set_cookie, state)
 

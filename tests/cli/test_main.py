@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import re
 from collections.abc import Mapping
@@ -170,6 +172,46 @@ def test_verify_image_errors(env: dict[str, str], batch: dict[str, str], tmp_pat
 def test_verify_bad_code_exits_1(env: dict[str, str], batch: dict[str, str]) -> None:
     output = tem(env, "verify", "HTTP://TEM.TEST/T/NOTATOKEN", code=1)
     assert "INVALID" in output
+
+
+@pytest.mark.parametrize(
+    "decorate",
+    [
+        lambda url: url + "/",
+        lambda url: url + "?utm_source=zalo",
+        lambda url: url + "#top",
+        lambda url: f"  {url}\n",
+        lambda url: url.split("/")[-1] + "/",
+        lambda url: url.lower() + "/?x=1#y",
+    ],
+    ids=["slash", "query", "fragment", "whitespace", "bare-slash", "all"],
+)
+def test_verify_a_pasted_url_with_extras(
+    env: dict[str, str], batch: dict[str, str], decorate: Any
+) -> None:
+    """Regression: ``tem verify '<TOKEN>/'`` crashed with an IndexError traceback."""
+    assert "GENUINE" in tem(env, "verify", decorate(batch["url"]))
+
+
+@pytest.mark.parametrize("text", ["/", "///", "?", "#", "   ", "HTTP://TEM.TEST/T/"])
+def test_verify_a_url_without_a_token_is_a_clear_error(
+    env: dict[str, str], batch: dict[str, str], text: str
+) -> None:
+    assert "INVALID" in tem(env, "verify", text, code=1)
+
+
+def test_verify_a_recalled_batch_exits_1_and_says_recalled(
+    env: dict[str, str], batch: dict[str, str]
+) -> None:
+    """Regression: ``tem verify`` forgot the recall and printed GENUINE, exit 0."""
+    tem(env, "batch", "recall", "--org", batch["org"], "ST-01", "--reason", "nhiễm nấm mốc")
+    output = tem(env, "verify", batch["url"], code=1)
+    assert "RECALLED" in output
+    assert "nhiễm nấm mốc" in output
+    report = json.loads(tem(env, "verify", batch["url"], "--json", code=1))
+    assert report["verdict"] == "recalled"
+    assert report["scope"] == "online"
+    assert report["batch"]["recall"]["reason"] == "nhiễm nấm mốc"
 
 
 def test_bad_inputs_exit_2_with_field_messages(env: dict[str, str], batch: dict[str, str]) -> None:

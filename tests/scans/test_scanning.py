@@ -17,9 +17,9 @@ from tem.crypto.keys import key_id
 from tem.crypto.statements import BatchId, Serial
 from tem.keys.store import KeyStore
 from tem.models import Alert, Batch, Organization, Scan, SigningKey, Stamp
-from tem.scans.service import ScanInput, assess
+from tem.scans.check import check
+from tem.scans.service import ScanInput
 from tem.stamps.tokens import StampSigner, stamp_token_text
-from tem.trace.verification import verify_report
 from tests.conftest import PASSPHRASE, World
 from tests.trace.test_flow import make_batch
 
@@ -245,11 +245,11 @@ def test_fifty_concurrent_scans_are_all_counted(world: World) -> None:
     def one(i: int) -> None:
         try:
             with state.sessions() as session:
-                report = verify_report(session, token, state.trust(session))
-                assess(
+                check(
                     session,
-                    report,
-                    ScanInput(f"concurrent-cookie-{i:03d}", "Mozilla/5.0"),
+                    token,
+                    state.trust(session),
+                    scan=ScanInput(f"concurrent-cookie-{i:03d}", "Mozilla/5.0"),
                     secret=state.secret,
                 )
                 session.commit()

@@ -179,10 +179,14 @@ def tampered_report() -> dict[str, Any]:
     altered = {
         "code": "record_mismatch",
         "message": "The stored event 4 no longer matches its signature (changed: actor).",
+        "subject": "event",
+        "event": 4,
     }
     broken = {
         "code": "record_signature_invalid",
         "message": "The stored event 6 no longer matches its signature.",
+        "subject": "event",
+        "event": 6,
     }
     report["history"][3]["status"] = "tampered"
     report["history"][3]["reasons"] = [altered]
@@ -198,6 +202,8 @@ def tampered_report() -> dict[str, Any]:
         {
             "code": "chain_unverifiable",
             "message": "Event 6 cannot be read, so the chain cannot be checked past it.",
+            "subject": "event",
+            "event": 6,
         },
     ]
     return report
