@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
