@@ -23,13 +23,12 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tem.crypto.statements import TYPE_KEY, Token, token_from_url
-from tem.models import Batch, Event, Organization, Stamp
+from tem.models import Batch, Stamp
 from tem.scans import rules
 from tem.scans.check_schema import (
     AuthorityOut,
@@ -53,10 +52,9 @@ from tem.scans.check_schema import (
 from tem.scans.service import ScanInput, judge_stamp
 from tem.stamps.tokens import short_serial
 from tem.trace import records
-from tem.trace.verification import check_history
+from tem.trace.verification import History, load_history
 from tem.verify.trust import EndorsedKey, TrustStore
 from tem.verify.verifier import (
-    HistoryCheck,
     Reason,
     ReasonCode,
     ReasonSubject,
@@ -85,9 +83,7 @@ class Check:
     scope: Scope
     token: Token | None = None
     signer: EndorsedKey | None = None
-    batch: Batch | None = None
-    history: HistoryCheck | None = None
-    events: tuple[Event, ...] = ()
+    history: History | None = None  # the batch row, its events and their verification
     stamp: Stamp | None = None
     findings: tuple[rules.Finding, ...] = ()
     scan: RecordedScan | None = None
@@ -95,6 +91,11 @@ class Check:
     @property
     def genuine(self) -> bool:
         return self.verdict is Verdict.GENUINE
+
+    @property
+    def batch_id(self) -> int | None:
+        """The primary key of the batch the code names, when it was found."""
+        return int(self.history.batch.id) if self.history is not None else None
 
     def out(self) -> CheckOut:
         """The JSON contract (docs/api.md): the one shape every caller renders."""
@@ -138,12 +139,8 @@ def check(
         return base
     token, signer = result.token, result.signer
     # 2. The batch it names, owned by the signer's organization, and its whole history.
-    row = session.execute(
-        select(Batch, Organization.public_id)
-        .join(Organization, Organization.id == Batch.organization_id)
-        .where(Batch.public_id == token.batch_id)
-    ).first()
-    if row is None or row[1] != signer.org_id:
+    history = load_history(session, token.batch_id, trust, unix)
+    if history is None or history.org_id != signer.org_id:
         reasons.append(
             Reason(
                 ReasonCode.RECORD_NOT_FOUND,
@@ -153,19 +150,17 @@ def check(
             )
         )
         return replace(base, verdict=Verdict.INVALID, reasons=tuple(reasons))
-    batch, org_id = row[0], row[1]
-    history, events = check_history(session, batch, trust, unix, org_id=org_id)
-    if not history.ok:
-        for record in (history.batch, *history.events):
+    if not history.check.ok:
+        for record in (history.check.batch, *history.check.events):
             reasons.extend(record.reasons)
-        reasons.extend(history.chain_reasons)
+        reasons.extend(history.check.chain_reasons)
         if verdict is Verdict.GENUINE:
             verdict = Verdict.INVALID
     # 3.-5. The stamp, the rules on stored state, the scan and the alert.
     judged = judge_stamp(
         session,
         token,
-        batch,
+        cast(Batch, history.batch),
         verdict,
         scan,
         secret=secret,
@@ -183,9 +178,7 @@ def check(
         scope,
         token,
         signer,
-        batch,
         history,
-        tuple(events),
         judged.stamp,
         judged.findings,
         recorded,
@@ -306,6 +299,71 @@ def _signed_at(claims: Mapping[Any, Any]) -> datetime | None:
     return _iso(iat) if iat is not None else None
 
 
+def _history_parts(
+    stored: History,
+) -> tuple[ProducerOut | None, ProductOut | None, BatchOut | None, list[EventOut]]:
+    """What a batch's rows say, as the contract shows it: built once per distinct rows."""
+    parts = stored.outputs.get("check")
+    if parts is None:
+        parts = stored.outputs["check"] = _build_history_parts(stored)
+    return cast(
+        "tuple[ProducerOut | None, ProductOut | None, BatchOut | None, list[EventOut]]", parts
+    )
+
+
+def _build_history_parts(
+    stored: History,
+) -> tuple[ProducerOut | None, ProductOut | None, BatchOut | None, list[EventOut]]:
+    producer = product = batch_out = None
+    history: list[EventOut] = []
+    batch, result = stored.batch, stored.check
+    claims = result.batch.claims or {}
+    if claims:
+        producer = _producer(claims.get("producer"))
+        product = _product(claims.get("product"))
+        lot = _str(claims.get("lot"))
+        recalled_at = _aware(batch.recalled_at)
+        batch_out = BatchOut(
+            id=batch.public_id.hex(),
+            lot_code=lot,
+            trace_code=f"{lot}/{batch.public_id.hex()}",
+            quantity=_str(claims.get("quantity")),
+            unit=_str(claims.get("unit")),
+            production_date=_date_text(claims.get("produced")),
+            expiry_date=_date_text(claims.get("expires")),
+            origin=_place(claims.get("origin")),
+            signed_at=_signed_at(claims),
+            record=_record(result.batch),
+            recall=RecallOut(recalled_at=recalled_at, reason=batch.recall_reason)
+            if recalled_at is not None
+            else None,
+        )
+    for event, record in zip(stored.events, result.events, strict=True):
+        signed = dict(record.claims or {})
+        signed.pop(TYPE_KEY, None)
+        fields: dict[str, Any] = {}
+        if record.claims is not None:
+            fields = {
+                "type": _str(signed.get("type")),
+                "type_label": _str(signed.get("type_label")),
+                "time": _str(signed.get("time")),
+                "place": _place(signed.get("place")),
+                "actor": _str(signed.get("actor")),
+                "notes": _str(signed.get("notes")),
+                "signed_at": _signed_at(signed),
+            }
+        history.append(
+            EventOut(
+                seq=event.seq,
+                trace_code=records.trace_code(batch.lot_code, event.seq),
+                status=record.status,
+                reasons=[_reason_out(r) for r in record.reasons],
+                **fields,
+            )
+        )
+    return producer, product, batch_out, history
+
+
 def _out(check: Check) -> CheckOut:
     token_out = signer_out = producer = product = batch_out = stamp_out = scan_out = None
     history: list[EventOut] = []
@@ -332,52 +390,8 @@ def _out(check: Check) -> CheckOut:
                 key_id=signer.authority.kid.hex(),
             ),
         )
-    batch, result = check.batch, check.history
-    if result is not None and batch is not None:
-        claims = result.batch.claims or {}
-        if claims:
-            producer = _producer(claims.get("producer"))
-            product = _product(claims.get("product"))
-            lot = _str(claims.get("lot"))
-            recalled_at = _aware(batch.recalled_at)
-            batch_out = BatchOut(
-                id=batch.public_id.hex(),
-                lot_code=lot,
-                trace_code=f"{lot}/{batch.public_id.hex()}",
-                quantity=_str(claims.get("quantity")),
-                unit=_str(claims.get("unit")),
-                production_date=_date_text(claims.get("produced")),
-                expiry_date=_date_text(claims.get("expires")),
-                origin=_place(claims.get("origin")),
-                signed_at=_signed_at(claims),
-                record=_record(result.batch),
-                recall=RecallOut(recalled_at=recalled_at, reason=batch.recall_reason)
-                if recalled_at is not None
-                else None,
-            )
-        for event, record in zip(check.events, result.events, strict=True):
-            signed = dict(record.claims or {})
-            signed.pop(TYPE_KEY, None)
-            fields: dict[str, Any] = {}
-            if record.claims is not None:
-                fields = {
-                    "type": _str(signed.get("type")),
-                    "type_label": _str(signed.get("type_label")),
-                    "time": _str(signed.get("time")),
-                    "place": _place(signed.get("place")),
-                    "actor": _str(signed.get("actor")),
-                    "notes": _str(signed.get("notes")),
-                    "signed_at": _signed_at(signed),
-                }
-            history.append(
-                EventOut(
-                    seq=event.seq,
-                    trace_code=records.trace_code(batch.lot_code, event.seq),
-                    status=record.status,
-                    reasons=[_reason_out(r) for r in record.reasons],
-                    **fields,
-                )
-            )
+    if check.history is not None:
+        producer, product, batch_out, history = _history_parts(check.history)
     stamp = check.stamp
     if stamp is not None:
         stamp_out = StampOut(
@@ -391,7 +405,8 @@ def _out(check: Check) -> CheckOut:
         )
     if check.scan is not None:
         scan_out = ScanOut(id=check.scan.public_id, recorded=True, place_name=check.scan.place_name)
-    return CheckOut(
+    # Every part above is a validated model already: construct, don't validate again.
+    return CheckOut.model_construct(
         verdict=check.verdict,
         reasons=[_reason_out(r) for r in check.reasons],
         checked_at=check.checked_at.astimezone(UTC).replace(microsecond=0),

@@ -135,7 +135,7 @@ def submit_report(
         token=text,
         verdict=verified.verdict.value,
         stamp_id=verified.stamp.id if verified.stamp is not None else None,
-        batch_id=verified.batch.id if verified.batch is not None else None,
+        batch_id=verified.batch_id,
         problem=problem,
         where_bought=where_bought,
         contact=contact,
