@@ -15,7 +15,8 @@ from tem.keys.store import KeyStore
 from tem.orgs.service import Principal, authenticate
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async: a plain attribute read needs no trip to the thread pool.
     state: AppState = request.app.state.tem
     return state
 

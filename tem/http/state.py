@@ -48,7 +48,7 @@ class AppState:
         One cheap aggregate query per call keeps every worker in step with the
         database, so a revocation made through one worker is honoured by all.
         """
-        stamp_row = session.execute(_TRUST_STAMP).one()
+        stamp_row = session.connection().execute(_TRUST_STAMP).one()
         stamp = (int(stamp_row[0]), int(stamp_row[1]), int(stamp_row[2]), int(stamp_row[3]))
         cached = self._trust
         if cached is not None and cached[0] == stamp:

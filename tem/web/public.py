@@ -7,13 +7,16 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, Header, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 
+from tem.db import unit_of_work
 from tem.errors import InvalidInput
 from tem.http.deps import CurrentPrincipal, DbSession, State
 from tem.http.ratelimit import Decision, client_ip
+from tem.http.state import AppState
 from tem.models import Role, Scan, ScanKind
 from tem.scans.check import Check, check
 from tem.scans.check_schema import CheckOut, ScanOut
@@ -77,9 +80,17 @@ def _check(session: DbSession, state: State, token: str, scan: ScanInput | None)
     )
 
 
-def _json(result: Check) -> Response:
+def _checked(state: AppState, token: str, scan: ScanInput | None) -> CheckOut:
+    """The check in a unit of work of its own: one commit, and one trip to the thread pool
+    for the whole of it (the public routes are async and call this through
+    :func:`run_in_threadpool`)."""
+    with unit_of_work(state.sessions) as session:
+        return _check(session, state, token, scan).out()
+
+
+def _json(result: CheckOut) -> Response:
     return Response(
-        result.out().model_dump_json(),
+        result.model_dump_json(),
         media_type="application/json",
         headers={"Cache-Control": "no-store"},
     )
@@ -111,13 +122,13 @@ def _finish(
 
 
 @api.get("/verify/{token}", responses=CHECKED)
-def verify_json(token: str, session: DbSession, state: State) -> Response:
+async def verify_json(token: str, state: State) -> Response:
     """Verify a label or stamp token without recording a scan.
 
     `verdict` is genuine, invalid, revoked, unknown_key, or (from stored state) void,
     recalled or suspect; `reasons` and `findings` say why.
     """
-    return _json(_check(session, state, token, None))
+    return _json(await run_in_threadpool(_checked, state, token, None))
 
 
 class ScanBody(BaseModel):
@@ -130,10 +141,9 @@ class ScanBody(BaseModel):
 
 
 @api.post("/scan/{token}", responses=CHECKED)
-def scan_json(
+async def scan_json(
     token: str,
     request: Request,
-    session: DbSession,
     state: State,
     user_agent: UserAgent = None,
     body: Annotated[ScanBody | None, Body()] = None,
@@ -144,13 +154,18 @@ def scan_json(
     that floods gets 429 with Retry-After; the code is still verified for it.
     """
     cookie, set_cookie = _cookie(request)
-    decision = state.limits.check_scan(_ip(request, state))
+    ip = _ip(request, state)
     place = None
     if body is not None and body.lat is not None and body.lon is not None:
         place = coarse(body.lat, body.lon)
-    scan = ScanInput(cookie, user_agent, place=place) if decision.allowed else None
-    response = _json(_check(session, state, token, scan))
-    return _finish(response, decision, cookie, set_cookie, state)
+
+    def work() -> Response:
+        decision = state.limits.check_scan(ip)
+        scan = ScanInput(cookie, user_agent, place=place) if decision.allowed else None
+        response = _json(_checked(state, token, scan))
+        return _finish(response, decision, cookie, set_cookie, state)
+
+    return await run_in_threadpool(work)
 
 
 @api.get("/inspect/{token}", tags=["inspection"], responses=CHECKED)
@@ -169,7 +184,7 @@ def inspect(
         kind=ScanKind.INSPECTION,
         inspector_org_id=principal.organization.id,
     )
-    return _json(_check(session, state, token, scan))
+    return _json(_check(session, state, token, scan).out())
 
 
 @api.get("/health")
@@ -196,10 +211,9 @@ def _page(
 
 @site.get("/T/{token}", response_class=HTMLResponse)
 @site.get("/t/{token}", response_class=HTMLResponse)
-def verify_page(
+async def verify_page(
     token: str,
     request: Request,
-    session: DbSession,
     state: State,
     lang: Lang = None,
     accept_language: AcceptLanguage = None,
@@ -207,13 +221,17 @@ def verify_page(
 ) -> Response:
     """What a shopper sees after scanning: the verdict, the record, and the scan is recorded."""
     cookie, set_cookie = _cookie(request)
-    decision = state.limits.check_scan(_ip(request, state))
-    scan = ScanInput(cookie, user_agent) if decision.allowed else None
-    result = _check(session, state, token, scan).out()
-    response = _page(
-        result, _language(lang, accept_language), token, state, rate_limited=not decision.allowed
-    )
-    return _finish(response, decision, cookie, set_cookie, state)
+    ip = _ip(request, state)
+    language = _language(lang, accept_language)
+
+    def work() -> Response:
+        decision = state.limits.check_scan(ip)
+        scan = ScanInput(cookie, user_agent) if decision.allowed else None
+        result = _checked(state, token, scan)
+        response = _page(result, language, token, state, rate_limited=not decision.allowed)
+        return _finish(response, decision, cookie, set_cookie, state)
+
+    return await run_in_threadpool(work)
 
 
 @site.post("/T/{token}/place", response_class=HTMLResponse)
