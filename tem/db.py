@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -16,8 +19,94 @@ from tem.config import Settings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+# Statements that only read; anything else takes the process's SQLite write lock.
+_READS = ("SELECT", "PRAGMA")
+# Beyond this, a writer stops waiting in-process and falls back to SQLite's busy handler
+# (a thread pool full of waiting writers must not wait forever for the one that holds it).
+WRITE_LOCK_WAIT_S = 10.0
+
+
+class _WriteLock:
+    """One writer at a time per process on SQLite, queued in-process, first come first
+    served.
+
+    SQLite allows one writer per database; without this, concurrent writers of one worker
+    sleep in SQLite's busy handler (with back-off) and the slowest scans wait close to a
+    second. Taken before a transaction's first write statement, released right after its
+    commit or rollback on the same connection (possibly in another thread: a request's
+    unit of work may end there) and handed straight to the writer that has waited
+    longest, so waiting writers are served in turn without sleeping. A thread that already
+    holds it through another connection does not wait for itself.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiting: deque[threading.Event] = deque()
+        self._holder: object | None = None  # the pooled connection in a write transaction
+        self._owner: int | None = None  # the thread that took it
+
+    def acquire(self, connection: object) -> None:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._holder is connection or self._owner == me:
+                return
+            if self._holder is None:
+                self._holder, self._owner = connection, me
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        handed = turn.wait(WRITE_LOCK_WAIT_S)
+        with self._mutex:
+            if not handed and not turn.is_set():
+                self._waiting.remove(turn)  # gave up: SQLite's busy handler takes over
+                return
+            self._holder, self._owner = connection, me
+
+    def release(self, connection: object) -> None:
+        with self._mutex:
+            if self._holder is not connection:
+                return
+            self._holder = self._owner = None
+            if self._waiting:
+                # Reserved for the next in line: nobody else may take it in between.
+                self._holder = _HANDING_OVER
+                self._waiting.popleft().set()
+
+
+_HANDING_OVER = object()
+
+
+def _serialize_sqlite_writers(engine: Engine) -> None:
+    lock = _WriteLock()
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        # conn.connection: the pooled connection that do_commit and do_rollback are given.
+        if not statement.lstrip()[:6].upper().startswith(_READS):
+            lock.acquire(conn.connection)
+
+    def do_commit(dbapi_connection: Any) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            lock.release(dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            lock.release(dbapi_connection)
+
+    # This engine's own dialect instance: the lock ends with the transaction it guards.
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+
 def make_engine(settings: Settings) -> Engine:
-    """Create the engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    """Create the engine; SQLite gets foreign keys, WAL, a busy timeout and an in-process
+    queue for writers (:class:`_WriteLock`)."""
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -31,6 +120,7 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        _serialize_sqlite_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

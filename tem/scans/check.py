@@ -28,7 +28,7 @@ from typing import Any, cast
 from sqlalchemy.orm import Session
 
 from tem.crypto.statements import TYPE_KEY, Token, token_from_url
-from tem.models import Batch, Stamp
+from tem.models import Batch
 from tem.scans import rules
 from tem.scans.check_schema import (
     AuthorityOut,
@@ -49,7 +49,7 @@ from tem.scans.check_schema import (
     StampOut,
     TokenOut,
 )
-from tem.scans.service import ScanInput, judge_stamp
+from tem.scans.service import ScanInput, StampState, judge_stamp
 from tem.stamps.tokens import short_serial
 from tem.trace import records
 from tem.trace.verification import History, load_history
@@ -84,7 +84,7 @@ class Check:
     token: Token | None = None
     signer: EndorsedKey | None = None
     history: History | None = None  # the batch row, its events and their verification
-    stamp: Stamp | None = None
+    stamp: StampState | None = None
     findings: tuple[rules.Finding, ...] = ()
     scan: RecordedScan | None = None
 

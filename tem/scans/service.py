@@ -15,9 +15,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tem.crypto.statements import Token
@@ -25,7 +25,6 @@ from tem.models import Alert, AlertKind, AlertStatus, Batch, Scan, ScanKind, Sta
 from tem.orgs.service import new_public_id
 from tem.scans import rules, useragent
 from tem.scans.places import coarse, nearest_place
-from tem.stamps.service import find_by_serial
 from tem.verify.verifier import Reason, ReasonCode, ReasonSubject, Verdict
 
 # How much history the rules see: the first scan (for "since") and the latest ones.
@@ -62,7 +61,7 @@ def _unix(moment: datetime | None) -> int | None:
 
 
 def _facts(
-    session: Session, stamp: Stamp | None, batch: Batch | None, now: int
+    session: Session, stamp: StampState | None, batch: Batch | None, now: int
 ) -> rules.StampFacts:
     scans: list[rules.ScanFact] = []
     if stamp is not None:
@@ -102,7 +101,7 @@ def _raise_alert(
     kind: AlertKind,
     subject: str,
     findings: list[rules.Finding],
-    stamp: Stamp | None,
+    stamp: StampState | None,
     batch_id: int | None,
     organization_id: int | None,
     kid: bytes | None,
@@ -142,13 +141,51 @@ def _raise_alert(
     session.flush()
 
 
+_STAMPS = cast(Table, Stamp.__table__)
+_STAMP_COLUMNS = (
+    _STAMPS.c.id,
+    _STAMPS.c.batch_id,
+    _STAMPS.c.serial,
+    _STAMPS.c.seq,
+    _STAMPS.c.status,
+    _STAMPS.c.voided_at,
+    _STAMPS.c.void_reason,
+    _STAMPS.c.scan_count,
+    _STAMPS.c.first_scan_at,
+    _STAMPS.c.suspect_since,
+)
+_STAMP_BY_SERIAL = select(*_STAMP_COLUMNS).where(_STAMPS.c.serial == bindparam("serial"))
+
+
+@dataclass(frozen=True)
+class StampState:
+    """A stamp as the check read it (and, after a scan, as its one UPDATE left it)."""
+
+    id: int
+    batch_id: int
+    serial: bytes
+    seq: int
+    status: StampStatus
+    voided_at: datetime | None
+    void_reason: str | None
+    scan_count: int
+    first_scan_at: datetime | None
+    suspect_since: datetime | None
+
+
+def load_stamp(session: Session, serial: bytes) -> StampState | None:
+    """The stamp with this serial: one indexed query whatever the answer (constant shape)."""
+    row = session.connection().execute(_STAMP_BY_SERIAL, {"serial": serial}).first()
+    return StampState(**row._mapping) if row is not None else None
+
+
 @dataclass(frozen=True)
 class Judged:
     """What :func:`judge_stamp` adds to a verified code."""
 
     verdict: Verdict
     reasons: tuple[Reason, ...] = ()
-    stamp: Stamp | None = None
+    stamp: StampState | None = None
     findings: tuple[rules.Finding, ...] = ()
     scan_id: str | None = None
     place_name: str | None = None
@@ -184,11 +221,11 @@ def judge_stamp(
     is changed only while it is still "genuine" (a broken record stays "invalid").
     """
     unix = int(moment.timestamp())
-    stamp: Stamp | None = None
+    stamp: StampState | None = None
     # 3. A stamp's serial must have been issued, for this very batch. One indexed
     #    lookup whatever the answer, so timing says nothing about which serials exist.
     if token.serial is not None:
-        stamp = find_by_serial(session, token.serial)
+        stamp = load_stamp(session, token.serial)
         if stamp is None:
             leak = rules.evaluate(
                 rules.StampFacts(False, False, None, None, False, None, None, (), unix)
@@ -255,13 +292,19 @@ def judge_stamp(
         values: dict[str, Any] = {}
         if scan is not None and scan.kind is ScanKind.PUBLIC:
             values.update(
-                scan_count=Stamp.scan_count + 1,
-                first_scan_at=func.coalesce(Stamp.first_scan_at, moment),
+                scan_count=_STAMPS.c.scan_count + 1,
+                first_scan_at=func.coalesce(_STAMPS.c.first_scan_at, moment),
             )
         if suspicious and stamp.suspect_since is None:
             values["suspect_since"] = moment
         if values:
-            session.execute(update(Stamp).where(Stamp.id == stamp.id).values(**values))
+            changed = session.connection().execute(
+                update(_STAMPS)
+                .where(_STAMPS.c.id == stamp.id)
+                .values(**values)
+                .returning(*_STAMP_COLUMNS)
+            )
+            stamp = StampState(**changed.one()._mapping)
     if scan is not None:
         session.flush()
     # A stamp that looks copied raises (or refreshes) the inspectors' alert.

@@ -85,7 +85,9 @@ def _checked(state: AppState, token: str, scan: ScanInput | None) -> CheckOut:
     for the whole of it (the public routes are async and call this through
     :func:`run_in_threadpool`)."""
     with unit_of_work(state.sessions) as session:
-        return _check(session, state, token, scan).out()
+        result = _check(session, state, token, scan)
+    # After the commit: a scan's write transaction (and SQLite's write lock) ends first.
+    return result.out()
 
 
 def _json(result: CheckOut) -> Response:
