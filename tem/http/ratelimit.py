@@ -409,6 +409,7 @@ class Limits:
         reports_global_per_hour: int = 300,
         clock: Callable[[], float] = time.monotonic,
         redis_url: str | None = None,
+        redis_prefix: str = "tem:rl:",
     ) -> None:
         """Create the limiters.
 
@@ -423,7 +424,7 @@ class Limits:
         self.report_global = RateLimiter(reports_global_per_hour, 3600, max_keys=1, clock=clock)
         # Makes "check both, then consume from both" one step for concurrent reports.
         self._report_lock = threading.Lock()
-        self.shared = RedisLimiter(redis_url) if redis_url else None
+        self.shared = RedisLimiter(redis_url, prefix=redis_prefix) if redis_url else None
         self._shared_scan = SharedLimit("scan", scan_per_minute, 60)
         self._shared_report = SharedLimit("report", reports_per_hour, 3600)
         self._shared_report_global = SharedLimit("report_global", reports_global_per_hour, 3600)
