@@ -6,6 +6,7 @@ import hashlib
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,6 +65,22 @@ class Settings(BaseSettings):
     )
     reports_global_per_hour: int = Field(
         default=300, ge=1, description="Counterfeit reports per hour, all clients."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        repr=False,
+        description="Redis URL (redis://host:6379/0): rate limits shared by all workers; "
+        "unset, each worker counts in its own memory.",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        repr=False,
+        min_length=16,
+        description="Bearer token (16+ characters) that GET /metrics requires; unset, /metrics answers 404.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="One line per request on stderr: text, or json (one JSON object a line).",
     )
 
     @field_validator("public_url")

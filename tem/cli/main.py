@@ -95,14 +95,32 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Also serve Prometheus metrics, without a token, on this port (see --metrics-host).",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address of the metrics listener; keep it private.")
+    ] = "127.0.0.1",
 ) -> None:
     """Serve the API and the public verification pages."""
     import uvicorn
+
+    from tem.http import metrics
 
     ctx = Context()
     with handled():
         ctx.engine  # noqa: B018 - fail now, with a clear message, if `tem init` was not run
         ctx.settings.passphrase()
+    # The workers inherit this and write their metrics there; what an earlier run left is wiped.
+    metrics.prepare_multiprocess_dir(ctx.settings.data_dir.resolve() / "run" / "metrics")
+    if metrics_port is not None:
+        metrics.start_metrics_server(metrics_host, metrics_port, workers=workers)
+        out.print(f"Metrics at http://{metrics_host}:{metrics_port}/metrics")
     out.print(f"Tem at http://{host}:{port}  (API docs: /docs)")
     uvicorn.run(
         "tem.web.asgi:app",
@@ -111,6 +129,9 @@ def serve(
         workers=workers,
         log_level="info",
         proxy_headers=True,
+        # Tem writes its own line per request (tem.web.observe): route template, never the
+        # path (it may hold a token) and never the client's address, which uvicorn's has.
+        access_log=False,
     )
 
 

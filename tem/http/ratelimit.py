@@ -6,9 +6,12 @@ read back without the server's secret. :func:`client_ip` decides which address
 counts: the socket peer, or the last hop of ``X-Forwarded-For`` when our own proxy
 stands in front.
 
-The limits are held in memory, per process: with several worker processes each
-one counts on its own, so the effective limit is the configured one times the
-number of workers.
+Without Redis the limits are held in memory, per process: with several worker
+processes each one counts on its own, so the effective limit is the configured
+one times the number of workers. With ``TEM_REDIS_URL`` set, :class:`RedisLimiter`
+keeps them in Redis, where every worker (and every host) counts against the same
+budget; if Redis stops answering, each worker falls back to its own memory and
+says so in the log (fail open: a limiter outage never turns into 500s).
 """
 
 from __future__ import annotations
@@ -16,11 +19,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tem.http.metrics import record_rate_limited
+
+if TYPE_CHECKING:
+    import redis
 
 UNKNOWN_CLIENT = "unknown"  # the key for a missing or unparsable address; they share one budget
 EVERYONE = "*"  # the key of a server-wide limiter
@@ -28,6 +38,9 @@ KEY_HEX_CHARS = 32  # 128 bits of HMAC-SHA256: collisions between clients are no
 IPV6_CLIENT_PREFIX = 64  # RFC 4291 §2.5.4: one subscriber gets at least a /64, so it is one client
 
 _NS_PER_SECOND = 1_000_000_000
+_US_PER_SECOND = 1_000_000
+
+log = logging.getLogger("tem.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -244,6 +257,133 @@ def _parse_ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address
         return None
 
 
+# GCRA, as RateLimiter.hit does it, for several limits at once, in Redis. Each key holds
+# the theoretical arrival time of its client's next request, in microseconds of the Redis
+# server's clock (so every worker and host reads the same time; microseconds since 1970
+# stay exact in Lua's doubles). All limits are checked, and only when all allow is each
+# one consumed: a refused request spends nothing, as in memory. A key expires once its
+# budget is whole again, so Redis holds only clients seen within the last window.
+# KEYS: one per limit. ARGV: limit, interval_us, window_us for each key, in order.
+# Returns {allowed (1/0), remaining, retry_after}.
+_GCRA_LUA = """
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local allowed, remaining, retry_after = 1, -1, 0
+local nexts = {}
+for i = 1, #KEYS do
+  local limit = tonumber(ARGV[3 * i - 2])
+  local interval = tonumber(ARGV[3 * i - 1])
+  local window = tonumber(ARGV[3 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]))
+  if tat == nil or tat < now then tat = now end
+  local nxt = tat + interval
+  local ahead = nxt - now
+  nexts[i] = nxt
+  if ahead <= window then
+    local left = math.min(math.floor((window - ahead) / interval), limit - 1)
+    if remaining < 0 or left < remaining then remaining = left end
+  else
+    allowed = 0
+    local wait = math.max(1, math.ceil((ahead - window) / 1000000))
+    if wait > retry_after then retry_after = wait end
+  end
+end
+if allowed == 0 then return {0, 0, retry_after} end
+for i = 1, #KEYS do
+  local ttl_ms = math.ceil((nexts[i] - now) / 1000) + 1
+  redis.call('SET', KEYS[i], string.format('%d', nexts[i]), 'PX', string.format('%d', ttl_ms))
+end
+return {1, remaining, 0}
+"""
+
+
+@dataclass(frozen=True)
+class SharedLimit:
+    """One limit as :class:`RedisLimiter` applies it: ``limit`` per ``window_seconds``."""
+
+    name: str
+    limit: int
+    window_seconds: float
+
+    @property
+    def window_us(self) -> int:
+        return round(self.window_seconds * _US_PER_SECOND)
+
+    @property
+    def interval_us(self) -> int:
+        return self.window_us // self.limit
+
+
+class RedisLimiter:
+    """The same GCRA limits as :class:`RateLimiter`, kept in Redis and shared by every worker.
+
+    One Lua script call per request (atomic on the Redis server, one round trip)
+    checks every limit that applies and consumes from all of them only when all
+    allow. Keys are ``<prefix><limit name>:<client key>``, where the client key is
+    already an HMAC of the address (:func:`client_key`): Redis never sees an IP.
+    Time is the Redis server's (``TIME``), so workers on different hosts agree.
+
+    When Redis fails (down, slow beyond ``timeout_seconds``, refusing the script),
+    :meth:`hit` returns ``None`` -- the caller then counts in memory -- logs one
+    warning, and leaves Redis alone for ``retry_seconds`` so an outage costs at
+    most one timeout per that interval, not one per request. When it answers
+    again, one line says so. The URL (which may hold a password) is never logged.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "tem:rl:",
+        timeout_seconds: float = 0.5,
+        retry_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        import redis
+
+        self._redis = redis
+        self._client: redis.Redis = redis.Redis.from_url(
+            url, socket_connect_timeout=timeout_seconds, socket_timeout=timeout_seconds
+        )
+        self._script = self._client.register_script(_GCRA_LUA)
+        self.prefix = prefix
+        self._retry_seconds = retry_seconds
+        self._clock = clock
+        self._down_until: float | None = None  # set while Redis is considered down
+
+    @property
+    def client(self) -> redis.Redis:
+        return self._client
+
+    def hit(self, checks: Sequence[tuple[SharedLimit, str]]) -> Decision | None:
+        """Count one request against each ``(limit, key)``; ``None`` when Redis did not answer."""
+        down_until = self._down_until
+        if down_until is not None and self._clock() < down_until:
+            return None
+        keys = [f"{self.prefix}{limit.name}:{key}" for limit, key in checks]
+        args: list[int] = []
+        for limit, _ in checks:
+            args += [limit.limit, limit.interval_us, limit.window_us]
+        try:
+            allowed, remaining, retry_after = self._script(keys=keys, args=args)
+        except self._redis.RedisError as exc:
+            if down_until is None:
+                log.warning(
+                    "rate limits: Redis is not answering (%s); each worker counts in its own "
+                    "memory until it is back",
+                    type(exc).__name__,
+                )
+            self._down_until = self._clock() + self._retry_seconds
+            return None
+        if down_until is not None:
+            self._down_until = None
+            log.warning("rate limits: Redis answers again; limits are shared by all workers")
+        return Decision(
+            allowed=bool(allowed), remaining=int(remaining), retry_after=int(retry_after)
+        )
+
+
 class Limits:
     """The public endpoints' limiters, created from the settings.
 
@@ -252,6 +392,10 @@ class Limits:
     - ``report_global``: ``reports_global_per_hour`` reports per hour for the
       whole server (key ``"*"``), so many clients together -- a botnet -- cannot
       flood the review queue either.
+
+    With ``redis_url`` the budgets live in Redis and are shared by every worker
+    (:class:`RedisLimiter`); the in-memory limiters then only stand in while Redis
+    is not answering. Every refusal is counted in the ``tem_rate_limited`` metric.
 
     Methods take the client's address as :func:`client_ip` returns it; only its
     :func:`client_key` is kept.
@@ -264,6 +408,8 @@ class Limits:
         reports_per_hour: int = 5,
         reports_global_per_hour: int = 300,
         clock: Callable[[], float] = time.monotonic,
+        redis_url: str | None = None,
+        redis_prefix: str = "tem:rl:",
     ) -> None:
         """Create the limiters.
 
@@ -278,10 +424,22 @@ class Limits:
         self.report_global = RateLimiter(reports_global_per_hour, 3600, max_keys=1, clock=clock)
         # Makes "check both, then consume from both" one step for concurrent reports.
         self._report_lock = threading.Lock()
+        self.shared = RedisLimiter(redis_url, prefix=redis_prefix) if redis_url else None
+        self._shared_scan = SharedLimit("scan", scan_per_minute, 60)
+        self._shared_report = SharedLimit("report", reports_per_hour, 3600)
+        self._shared_report_global = SharedLimit("report_global", reports_global_per_hour, 3600)
 
     def check_scan(self, ip: str | None) -> Decision:
         """Count one scan from ``ip``."""
-        return self.scan.hit(client_key(ip, self._secret))
+        key = client_key(ip, self._secret)
+        decision = None
+        if self.shared is not None:
+            decision = self.shared.hit([(self._shared_scan, key)])
+        if decision is None:
+            decision = self.scan.hit(key)
+        if not decision.allowed:
+            record_rate_limited("scan")
+        return decision
 
     def check_report(self, ip: str | None) -> Decision:
         """Count one report from ``ip`` against its own and the server-wide budget.
@@ -292,6 +450,18 @@ class Limits:
         ``retry_after`` is the longer of the two waits that apply.
         """
         key = client_key(ip, self._secret)
+        decision = None
+        if self.shared is not None:
+            decision = self.shared.hit(
+                [(self._shared_report, key), (self._shared_report_global, EVERYONE)]
+            )
+        if decision is None:
+            decision = self._check_report_in_memory(key)
+        if not decision.allowed:
+            record_rate_limited("report")
+        return decision
+
+    def _check_report_in_memory(self, key: str) -> Decision:
         with self._report_lock:
             own = self.report.peek(key)
             everyone = self.report_global.peek(EVERYONE)

@@ -24,6 +24,7 @@ from tem.crypto.keys import KeyId
 from tem.crypto.statements import SERIAL_LENGTH, BatchId, Serial, token_url
 from tem.db import unit_of_work
 from tem.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tem.http.metrics import record_stamps_issued
 from tem.keys.service import active_signing_key, to_unix
 from tem.keys.store import KeyStore
 from tem.models import (
@@ -186,6 +187,7 @@ def issue_chunks(
             if retries > 5:
                 raise
             continue
+        record_stamps_issued(count)  # the chunk is committed
         if progress is not None:
             progress(issued, requested)
         done_chunks += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -10,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from tem import __version__
 from tem.config import Settings
 from tem.db import make_engine, session_factory
+from tem.http import metrics
 from tem.http.ratelimit import Limits
 from tem.http.state import AppState
 from tem.keys.endpoints import router as keys_router
@@ -20,7 +23,7 @@ from tem.orgs.endpoints import router as orgs_router
 from tem.scans.endpoints import router as scans_router
 from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
-from tem.web import errors, public
+from tem.web import errors, observe, public
 
 DESCRIPTION = """
 Signed traceability records and QR labels for OCOP cooperatives.
@@ -45,14 +48,24 @@ def create_app(settings: Settings) -> FastAPI:
             scan_per_minute=settings.scan_rate_per_minute,
             reports_per_hour=settings.reports_per_hour,
             reports_global_per_hour=settings.reports_global_per_hour,
+            redis_url=settings.redis_url,
         ),
         secret=secret,
     )
+    metrics.track_pool(engine)
+    observe.configure_request_log(settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        metrics.process_exiting()
+
     app = FastAPI(
         title="Tem",
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
     )
     app.state.tem = state
     api = APIRouter(prefix="/api/v1")
@@ -69,6 +82,9 @@ def create_app(settings: Settings) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(public.site)
+    app.include_router(observe.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     errors.install(app)
+    # Outermost but for Starlette's error middleware: it sees every response, 500s included.
+    app.add_middleware(observe.RequestObserver)
     return app
