@@ -28,6 +28,7 @@ from typing import Any, cast
 from sqlalchemy.orm import Session
 
 from tem.crypto.statements import TYPE_KEY, Token, token_from_url
+from tem.http import metrics
 from tem.models import Batch
 from tem.scans import rules
 from tem.scans.check_schema import (
@@ -136,6 +137,7 @@ def check(
     # Only a token with a verified signature may cause a lookup: forged or garbled
     # codes learn nothing about which batches exist.
     if session is None or result.signer is None or result.token is None:
+        metrics.record_verdict(verdict)
         return base
     token, signer = result.token, result.signer
     # 2. The batch it names, owned by the signer's organization, and its whole history.
@@ -149,6 +151,7 @@ def check(
                 ReasonSubject.BATCH,
             )
         )
+        metrics.record_verdict(Verdict.INVALID)
         return replace(base, verdict=Verdict.INVALID, reasons=tuple(reasons))
     if not history.check.ok:
         for record in (history.check.batch, *history.check.events):
@@ -171,6 +174,9 @@ def check(
     recorded = (
         RecordedScan(judged.scan_id, judged.place_name) if judged.scan_id is not None else None
     )
+    metrics.record_verdict(judged.verdict)
+    if recorded is not None:
+        metrics.record_scan()
     return Check(
         judged.verdict,
         tuple(reasons),

@@ -21,6 +21,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tem.crypto.statements import Token
+from tem.http import metrics
 from tem.models import Alert, AlertKind, AlertStatus, Batch, Scan, ScanKind, Stamp, StampStatus
 from tem.orgs.service import new_public_id
 from tem.scans import rules, useragent
@@ -120,6 +121,7 @@ def _raise_alert(
         else max((f.severity for f in findings), key=["medium", "high", "critical"].index)
     )
     if alert is None:
+        metrics.record_alert(kind.value)
         session.add(
             Alert(
                 public_id=new_public_id(),

@@ -90,7 +90,8 @@ def _checked(state: AppState, token: str, scan: ScanInput | None) -> CheckOut:
     return result.out()
 
 
-def _json(result: CheckOut) -> Response:
+def _json(result: CheckOut, request: Request) -> Response:
+    request.state.verdict = result.verdict.value  # for the request log line
     return Response(
         result.model_dump_json(),
         media_type="application/json",
@@ -124,13 +125,13 @@ def _finish(
 
 
 @api.get("/verify/{token}", responses=CHECKED)
-async def verify_json(token: str, state: State) -> Response:
+async def verify_json(token: str, request: Request, state: State) -> Response:
     """Verify a label or stamp token without recording a scan.
 
     `verdict` is genuine, invalid, revoked, unknown_key, or (from stored state) void,
     recalled or suspect; `reasons` and `findings` say why.
     """
-    return _json(await run_in_threadpool(_checked, state, token, None))
+    return _json(await run_in_threadpool(_checked, state, token, None), request)
 
 
 class ScanBody(BaseModel):
@@ -164,7 +165,7 @@ async def scan_json(
     def work() -> Response:
         decision = state.limits.check_scan(ip)
         scan = ScanInput(cookie, user_agent, place=place) if decision.allowed else None
-        response = _json(_checked(state, token, scan))
+        response = _json(_checked(state, token, scan), request)
         return _finish(response, decision, cookie, set_cookie, state)
 
     return await run_in_threadpool(work)
@@ -173,6 +174,7 @@ async def scan_json(
 @api.get("/inspect/{token}", tags=["inspection"], responses=CHECKED)
 def inspect(
     token: str,
+    request: Request,
     session: DbSession,
     state: State,
     principal: CurrentPrincipal,
@@ -186,7 +188,7 @@ def inspect(
         kind=ScanKind.INSPECTION,
         inspector_org_id=principal.organization.id,
     )
-    return _json(_check(session, state, token, scan).out())
+    return _json(_check(session, state, token, scan).out(), request)
 
 
 @api.get("/health")
@@ -230,6 +232,7 @@ async def verify_page(
         decision = state.limits.check_scan(ip)
         scan = ScanInput(cookie, user_agent) if decision.allowed else None
         result = _checked(state, token, scan)
+        request.state.verdict = result.verdict.value  # for the request log line
         response = _page(result, language, token, state, rate_limited=not decision.allowed)
         return _finish(response, decision, cookie, set_cookie, state)
 
