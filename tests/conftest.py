@@ -174,7 +174,10 @@ def client(settings: Settings) -> Iterator[TestClient]:
     from tem.web.app import create_app
 
     app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    # As a phone's browser opening a page asks (an old one, without Sec-Fetch-* headers):
+    # a page visit is then a navigation, which the page records as a scan.
+    headers = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    with TestClient(app, raise_server_exceptions=False, headers=headers) as test_client:
         yield test_client
     app.state.tem.engine.dispose()
 

@@ -33,6 +33,9 @@ class Scan(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), default=None)
     scanned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     session: Mapped[str] = mapped_column(String(64))  # HMAC of the browser's random cookie
+    # A keyed hash of the client's network (/24 or /48), never the address: one client
+    # rotating cookies counts once for the clone rules. None for inspections and old rows.
+    network: Mapped[str | None] = mapped_column(String(32), default=None)
     ua_family: Mapped[str] = mapped_column(String(32), default="Other")
     os_family: Mapped[str] = mapped_column(String(16), default="Other")
     kind: Mapped[ScanKind] = mapped_column(
@@ -47,6 +50,9 @@ class Scan(Base):
     lat: Mapped[float | None] = mapped_column(default=None)
     lon: Mapped[float | None] = mapped_column(default=None)
     place_name: Mapped[str | None] = mapped_column(String(100), default=None)
+    # True only for a place the shopper gave on the page's own consent form; places sent
+    # by API clients are kept but never count towards impossible travel.
+    place_verified: Mapped[bool] = mapped_column(default=False)
 
 
 class AlertKind(StrEnum):

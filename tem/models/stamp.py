@@ -78,3 +78,8 @@ class Stamp(Base):
     scan_count: Mapped[int] = mapped_column(default=0)  # public scans, updated atomically
     first_scan_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     suspect_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # An inspector reviewed the scan history up to this moment: the clone rules count
+    # only the scans after it (the new baseline), and the verdict says so.
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), default=None)
+    review_note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -190,6 +190,14 @@ class ScanFact:
     place: tuple[float, float] | None
     place_name: str | None
     inspection: bool = False
+    network: str | None = None  # keyed hash of the client's /24 or /48; None if unknown
+    place_verified: bool = True  # False: sent by an API client, kept but never counted
+
+    @property
+    def client(self) -> str:
+        """Who scanned, as the rules count people: the network when known, so that one
+        client rotating cookies counts once; else the browser session."""
+        return f"n:{self.network}" if self.network else f"s:{self.session}"
 
 
 @dataclass(frozen=True)
@@ -211,6 +219,7 @@ class StampFacts:
     recalled_at: int | None
     scans: Sequence[ScanFact]
     now: int
+    reviewed_at: int | None = None  # an inspector's review: scans up to it are the baseline
 
 
 @dataclass(frozen=True)
@@ -232,8 +241,27 @@ def _finding(rule: RuleName, evidence: dict[str, Any]) -> Finding:
 
 
 def public_scans(facts: StampFacts) -> list[ScanFact]:
-    """The scans the rules count: every scan that is not an inspector's. Raises nothing."""
-    return [scan for scan in facts.scans if not scan.inspection]
+    """The scans the rules count: every scan that is not an inspector's, made after the
+    last review of the stamp's history (if any). Raises nothing."""
+    since = facts.reviewed_at
+    return [
+        scan for scan in facts.scans if not scan.inspection and (since is None or scan.at > since)
+    ]
+
+
+# A client's scans within one hour count as one towards too_many_scans: a bystander
+# reloading a page (or a script calling the API) from one network adds one an hour.
+SCAN_BUCKET_S: Final = 3600
+
+
+def counted_scans(public: Sequence[ScanFact]) -> int:
+    """Scans as too_many_scans counts them: one per client (network) per hour."""
+    return len({(scan.client, scan.at // SCAN_BUCKET_S) for scan in public})
+
+
+def counted_clients(public: Sequence[ScanFact]) -> int:
+    """Distinct clients: networks where known, else browser sessions."""
+    return len({scan.client for scan in public})
 
 
 def _located(scan: ScanFact) -> bool:
@@ -273,7 +301,7 @@ def _history(public: Sequence[ScanFact]) -> dict[str, Any]:
     )
     return {
         "scans": len(public),
-        "sessions": len({scan.session for scan in public}),
+        "sessions": counted_clients(public),
         "first_at": min((scan.at for scan in public), default=None),
         "first_place": _place_label(first_placed) if first_placed is not None else None,
     }
@@ -326,9 +354,13 @@ def rule_too_many_scans(
     Raises nothing.
     """
     public = public_scans(facts)
-    if len(public) <= thresholds.max_scans:
+    counted = counted_scans(public)
+    if counted <= thresholds.max_scans:
         return None
-    return _finding("too_many_scans", {**_history(public), "threshold": thresholds.max_scans})
+    return _finding(
+        "too_many_scans",
+        {**_history(public), "counted": counted, "threshold": thresholds.max_scans},
+    )
 
 
 def rule_too_many_sessions(
@@ -339,7 +371,7 @@ def rule_too_many_sessions(
     Raises nothing.
     """
     public = public_scans(facts)
-    if len({scan.session for scan in public}) <= thresholds.max_sessions:
+    if counted_clients(public) <= thresholds.max_sessions:
         return None
     return _finding("too_many_sessions", {**_history(public), "threshold": thresholds.max_sessions})
 
@@ -355,12 +387,16 @@ def rule_impossible_travel(
     that speed exceeds ``max_speed_kmh`` (exactly the limit is fine). Raises nothing.
     """
     scans = facts.scans
+    since = facts.reviewed_at
     # (time, lat, lon, name, index): sorting on everything but the index makes the answer
-    # independent of the input's order; the index only tells identical scans apart.
+    # independent of the input's order; the index only tells identical scans apart. Only
+    # places the shopper gave on the page's own form count (never an API client's).
     located = [
         (scan.at, place[0], place[1], scan.place_name or "", index)
         for index, scan in enumerate(scans)
         if not scan.inspection
+        and scan.place_verified
+        and (since is None or scan.at > since)
         and (place := scan.place) is not None
         and -90.0 <= place[0] <= 90.0
         and -180.0 <= place[1] <= 180.0

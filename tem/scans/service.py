@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,29 @@ class ScanInput:
     inspector_org_id: int | None = None
     place: tuple[float, float] | None = None  # coarse, only when shared
     place_name: str | None = None
+    # True only for a place from the page's own consent form; an API client's is kept
+    # but never counts towards impossible travel.
+    place_verified: bool = False
+    network: str | None = None  # network_hash() of the client's address
+
+
+def network_hash(address: str | None, secret: bytes) -> str | None:
+    """A keyed hash of the client's network, never the address itself: the /24 of an
+    IPv4 address, the /48 of an IPv6 one (what one household, office or phone carrier's
+    client usually keeps while it rotates cookies). Text that is no address is hashed as
+    it is; None stays None."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        prefix = address[:64]
+    else:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        bits = 24 if ip.version == 4 else 48
+        prefix = str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
+    return hmac.new(secret, b"network\x00" + prefix.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def new_cookie() -> str:
@@ -61,38 +85,66 @@ def _unix(moment: datetime | None) -> int | None:
     return int(moment.timestamp())
 
 
-def _facts(
-    session: Session, stamp: StampState | None, batch: Batch | None, now: int
-) -> rules.StampFacts:
+_SCANS = cast(Table, Scan.__table__)
+_SCAN_FACT_COLUMNS = (
+    _SCANS.c.scanned_at,
+    _SCANS.c.session,
+    _SCANS.c.lat,
+    _SCANS.c.lon,
+    _SCANS.c.place_name,
+    _SCANS.c.kind,
+    _SCANS.c.network,
+    _SCANS.c.place_verified,
+)
+_LATEST_SCANS = (
+    select(*_SCAN_FACT_COLUMNS)
+    .where(_SCANS.c.stamp_id == bindparam("stamp_id"))
+    .order_by(_SCANS.c.scanned_at.desc(), _SCANS.c.id.desc())
+    .limit(HISTORY_LIMIT)
+)
+_FIRST_SCAN = (
+    select(*_SCAN_FACT_COLUMNS)
+    .where(_SCANS.c.stamp_id == bindparam("stamp_id"))
+    .order_by(_SCANS.c.scanned_at, _SCANS.c.id)
+    .limit(1)
+)
+
+
+def _facts(session: Session, stamp: StampState, batch: Batch, now: int) -> rules.StampFacts:
+    connection = session.connection()
+    rows = connection.execute(_LATEST_SCANS, {"stamp_id": stamp.id}).all()
+    if len(rows) == HISTORY_LIMIT:  # more than the rules look at: keep the very first too
+        rows = [*rows, *connection.execute(_FIRST_SCAN, {"stamp_id": stamp.id}).all()]
     scans: list[rules.ScanFact] = []
-    if stamp is not None:
-        base = select(
-            Scan.scanned_at, Scan.session, Scan.lat, Scan.lon, Scan.place_name, Scan.kind
-        ).where(Scan.stamp_id == stamp.id)
-        latest = session.execute(
-            base.order_by(Scan.scanned_at.desc(), Scan.id.desc()).limit(HISTORY_LIMIT)
-        ).all()
-        first = session.execute(base.order_by(Scan.scanned_at, Scan.id).limit(1)).all()
-        seen = set()
-        for at, sid, lat, lon, place_name, kind in [*first, *latest]:
-            key = (at, sid, kind)
-            if key in seen:
-                continue
-            seen.add(key)
-            place = (lat, lon) if lat is not None and lon is not None else None
-            scans.append(
-                rules.ScanFact(_unix(at) or 0, sid, place, place_name, kind is ScanKind.INSPECTION)
+    seen = set()
+    for at, sid, lat, lon, place_name, kind, network, verified in rows:
+        key = (at, sid, kind)
+        if key in seen:
+            continue
+        seen.add(key)
+        place = (lat, lon) if lat is not None and lon is not None else None
+        scans.append(
+            rules.ScanFact(
+                _unix(at) or 0,
+                sid,
+                place,
+                place_name,
+                kind is ScanKind.INSPECTION,
+                network,
+                bool(verified),
             )
+        )
     return rules.StampFacts(
         issued=True,
-        void=stamp is not None and stamp.status is StampStatus.VOID,
-        voided_at=_unix(stamp.voided_at) if stamp is not None else None,
-        void_reason=stamp.void_reason if stamp is not None else None,
-        batch_recalled=batch is not None and batch.recalled_at is not None,
-        recall_reason=batch.recall_reason if batch is not None else None,
-        recalled_at=_unix(batch.recalled_at) if batch is not None else None,
+        void=stamp.status is StampStatus.VOID,
+        voided_at=_unix(stamp.voided_at),
+        void_reason=stamp.void_reason,
+        batch_recalled=batch.recalled_at is not None,
+        recall_reason=batch.recall_reason,
+        recalled_at=_unix(batch.recalled_at),
         scans=scans,
         now=now,
+        reviewed_at=_unix(stamp.reviewed_at),
     )
 
 
@@ -155,6 +207,7 @@ _STAMP_COLUMNS = (
     _STAMPS.c.scan_count,
     _STAMPS.c.first_scan_at,
     _STAMPS.c.suspect_since,
+    _STAMPS.c.reviewed_at,
 )
 _STAMP_BY_SERIAL = select(*_STAMP_COLUMNS).where(_STAMPS.c.serial == bindparam("serial"))
 
@@ -173,6 +226,7 @@ class StampState:
     scan_count: int
     first_scan_at: datetime | None
     suspect_since: datetime | None
+    reviewed_at: datetime | None
 
 
 def load_stamp(session: Session, serial: bytes) -> StampState | None:
@@ -287,6 +341,8 @@ def judge_stamp(
             lat=place[0] if place else None,
             lon=place[1] if place else None,
             place_name=place_name,
+            place_verified=scan.place_verified and place is not None,
+            network=scan.network,
         )
         session.add(row)
         scan_id = row.public_id

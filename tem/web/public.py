@@ -22,11 +22,13 @@ from tem.scans.check import Check, check
 from tem.scans.check_schema import CheckOut, ScanOut
 from tem.scans.endpoints import submit_report
 from tem.scans.places import coarse, find_place
-from tem.scans.service import ScanInput, new_cookie, session_hash
+from tem.scans.service import ScanInput, network_hash, new_cookie, session_hash
 from tem.web import pages
 from tem.web.i18n import pick_language, t
 
 api = APIRouter(tags=["verify"])
+# What a request that records nothing is told by the rate limiter.
+ALLOWED = Decision(allowed=True, remaining=0, retry_after=0)
 site = APIRouter(include_in_schema=False)
 
 # Pages carry no script and load nothing from elsewhere; say so to the browser too.
@@ -65,6 +67,57 @@ def _ip(request: Request, state: State) -> str | None:
         request.client.host if request.client else None,
         ", ".join(request.headers.getlist("x-forwarded-for")),
         trust_proxy=state.settings.trusted_proxies,
+    )
+
+
+def _is_navigation(request: Request) -> bool:
+    """Whether the browser is opening the page itself (a scan), not loading it as an image,
+    a script, a frame or another subresource of some other page.
+
+    Browsers say so in ``Sec-Fetch-Dest``; one too old to send it is believed when it
+    asks for HTML first, as navigations do (an ``<img>`` asks for images).
+    """
+    destination = request.headers.get("sec-fetch-dest")
+    if destination is not None:
+        return destination == "document"
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _cross_site(request: Request) -> bool:
+    """A request a browser sent on behalf of another site (a form or script elsewhere)."""
+    site = request.headers.get("sec-fetch-site")
+    return site is not None and site not in ("same-origin", "none")
+
+
+def _from_this_site(request: Request, state: AppState) -> bool:
+    """For the page's own forms: refuse posts that another site's page made (L7).
+
+    ``Sec-Fetch-Site`` decides where the browser sends it; else ``Origin`` must be this
+    host or ``TEM_PUBLIC_URL``; a client that sends neither (old browsers, scripts without
+    a browser) is not a cross-site browser request.
+    """
+    if "sec-fetch-site" in request.headers:
+        return not _cross_site(request)
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    own = {f"{request.url.scheme}://{request.headers.get('host', '')}".lower()}
+    own.add(state.settings.public_url.rstrip("/").lower())
+    return origin.lower() in own
+
+
+def _scan_input(
+    request: Request,
+    state: AppState,
+    cookie: str,
+    user_agent: str | None,
+    place: tuple[float, float] | None = None,
+) -> ScanInput:
+    return ScanInput(
+        cookie,
+        user_agent,
+        place=place,
+        network=network_hash(_ip(request, state), state.secret),
     )
 
 
@@ -162,9 +215,13 @@ async def scan_json(
     if body is not None and body.lat is not None and body.lon is not None:
         place = coarse(body.lat, body.lon)
 
+    # A browser on another site (a form or fetch elsewhere) gets the verdict unrecorded.
+    recordable = not _cross_site(request)
+    scan_input = _scan_input(request, state, cookie, user_agent, place) if recordable else None
+
     def work() -> Response:
-        decision = state.limits.check_scan(ip)
-        scan = ScanInput(cookie, user_agent, place=place) if decision.allowed else None
+        decision = state.limits.check_scan(ip) if recordable else ALLOWED
+        scan = scan_input if decision.allowed else None
         response = _json(_checked(state, token, scan), request)
         return _finish(response, decision, cookie, set_cookie, state)
 
@@ -228,15 +285,26 @@ async def verify_page(
     ip = _ip(request, state)
     language = _language(lang, accept_language)
 
+    # Only the shopper's own navigation is a scan: an <img>, a frame or a script that
+    # loads this URL from some other page records nothing (H3).
+    navigation = _is_navigation(request)
+    scan_input = _scan_input(request, state, cookie, user_agent) if navigation else None
+
     def work() -> Response:
-        decision = state.limits.check_scan(ip)
-        scan = ScanInput(cookie, user_agent) if decision.allowed else None
+        decision = state.limits.check_scan(ip) if navigation else ALLOWED
+        scan = scan_input if decision.allowed else None
         result = _checked(state, token, scan)
         request.state.verdict = result.verdict.value  # for the request log line
         response = _page(result, language, token, state, rate_limited=not decision.allowed)
         return _finish(response, decision, cookie, set_cookie, state)
 
     return await run_in_threadpool(work)
+
+
+def _forbidden_form(language: str) -> HTMLResponse:
+    """A form posted from another site's page (L7): refused, nothing stored."""
+    html = pages.render_error_page(language, 403, "error.bad_request")
+    return HTMLResponse(html, status_code=403, headers=PAGE_HEADERS)
 
 
 @site.post("/T/{token}/place", response_class=HTMLResponse)
@@ -252,6 +320,8 @@ def share_place(
     accept_language: AcceptLanguage = None,
 ) -> Response:
     """The shopper chose to say which province they are in: attach it to their own scan."""
+    if not _from_this_site(request, state):
+        return _forbidden_form(_language(lang, accept_language))
     cookie, set_cookie = _cookie(request)
     decision = state.limits.check_scan(_ip(request, state))
     place = find_place(province)
@@ -263,7 +333,12 @@ def share_place(
                 Scan.session == session_hash(cookie, state.secret),
                 Scan.place_name.is_(None),
             )
-            .values(place_name=place.name_vi, lat=round(place.lat, 1), lon=round(place.lon, 1))
+            .values(
+                place_name=place.name_vi,
+                lat=round(place.lat, 1),
+                lon=round(place.lon, 1),
+                place_verified=True,  # from the page's own consent form, for this very scan
+            )
         )
     shared = (
         session.scalar(select(Scan.place_name).where(Scan.public_id == scan)) if place else None
@@ -306,6 +381,8 @@ def report_page(
         )
         return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
+    if not _from_this_site(request, state):
+        return _forbidden_form(language)
     decision = state.limits.check_report(_ip(request, state))
     if not decision.allowed:
         response = refused(t(language, "error.rate_limited"), 429)
