@@ -5,7 +5,8 @@ its serial. Each rule is a small function ``(StampFacts, Thresholds) -> Finding 
 :func:`evaluate` runs them all and :func:`verdict_for` turns the findings into the verdict a
 scan gets. Nothing here reads a database, the network or the clock: the caller passes the
 facts, including ``now``. The rules, their defaults and what a shopper reads are written
-up for cooperatives and inspectors in ``docs/clone-rules.md``.
+up for cooperatives and inspectors in ``docs/clone-rules.md``; what a shopper reads is
+worded by :mod:`tem.scans.wording` from the catalogue (:mod:`tem.words`).
 
 Scans an inspector makes (``inspection=True``) are ignored by every rule: checking a stamp
 must never make it look copied.
@@ -16,10 +17,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any, Final, Literal
 
+from tem.scans import wording
 from tem.scans.places import EARTH_RADIUS_KM, distance_km, nearest_place
 
 RuleName = Literal[
@@ -27,7 +28,6 @@ RuleName = Literal[
 ]
 Severity = Literal["critical", "high", "medium"]
 ScanVerdict = Literal["invalid", "void", "recalled", "suspect"]
-Language = Literal["vi", "en"]
 
 SEVERITY: Final[Mapping[RuleName, Severity]] = {
     "key_leak": "critical",
@@ -42,9 +42,6 @@ SEVERITY: Final[Mapping[RuleName, Severity]] = {
 SUSPECT_RULES: Final[frozenset[RuleName]] = frozenset(
     {"too_many_scans", "too_many_sessions", "impossible_travel"}
 )
-
-# Vietnam keeps one time zone, UTC+07:00, with no daylight saving.
-VIETNAM_TIME: Final = timezone(timedelta(hours=7), "ICT")
 
 # Intervals longer than this (about 3,000 years) are treated as this long: the implied
 # speed is then nil anyway, and the cap keeps float conversion of absurd inputs finite.
@@ -225,7 +222,8 @@ class StampFacts:
 @dataclass(frozen=True)
 class Finding:
     """What one rule found: ``evidence`` is machine-readable (JSON-serialisable), and
-    ``message`` the English sentence :func:`describe` builds from it."""
+    ``message`` the English sentence :func:`describe` builds from it (for logs and
+    programs; readers get :func:`describe` in their language)."""
 
     rule: RuleName
     severity: Severity
@@ -234,7 +232,7 @@ class Finding:
 
 
 def _finding(rule: RuleName, evidence: dict[str, Any]) -> Finding:
-    return Finding(rule, SEVERITY[rule], evidence, _sentence(rule, evidence, "en"))
+    return Finding(rule, SEVERITY[rule], evidence, wording.sentence(rule, evidence, "en"))
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -484,191 +482,10 @@ def verdict_for(findings: Iterable[Finding]) -> ScanVerdict | None:
 
 # ---------------------------------------------------------------------------- wording
 
-_MONTHS_EN: Final = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def _local(at: int) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(at, tz=VIETNAM_TIME)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _date(at: int, lang: Language) -> str:
-    moment = _local(at)
-    if moment is None:
-        return f"Unix time {at}" if lang == "en" else f"thời điểm Unix {at}"
-    if lang == "en":
-        return f"{moment.day} {_MONTHS_EN[moment.month - 1]} {moment.year}"
-    return f"{moment:%d/%m}/{moment.year}"
-
-
-def _time_and_date(at: int, lang: Language) -> str:
-    moment = _local(at)
-    if moment is None:
-        return _date(at, lang)
-    if lang == "en":
-        return f"{moment:%H:%M} on {_date(at, lang)}"
-    return f"{moment:%H:%M} ngày {_date(at, lang)}"
-
-
-def _number(value: float, lang: Language) -> str:
-    text = f"{round(value):,}"
-    return text.replace(",", ".") if lang == "vi" else text
-
-
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count:,} {one if count == 1 else many}"
-
-
-def _duration(seconds: int, lang: Language) -> str:
-    minutes = seconds // 60
-    if minutes < 1:
-        return "less than a minute" if lang == "en" else "chưa đầy 1 phút"
-    if minutes < 120:
-        return _plural(minutes, "minute", "minutes") if lang == "en" else f"{minutes} phút"
-    hours = round(seconds / 3600)
-    if hours < 48:
-        return f"{hours} hours" if lang == "en" else f"{hours} giờ"
-    days = round(seconds / 86400)
-    return _plural(days, "day", "days") if lang == "en" else f"{_number(days, lang)} ngày"
-
-
-def _since_and_where(evidence: Mapping[str, Any], lang: Language) -> str:
-    """ " since 3 March 2026; first near Lào Cai." (or the Vietnamese), ending the sentence."""
-    first_at, first_place = evidence.get("first_at"), evidence.get("first_place")
-    text = ""
-    if first_at is not None:
-        text += (
-            f" since {_date(first_at, lang)}" if lang == "en" else f" kể từ {_date(first_at, lang)}"
-        )
-    if first_place:
-        text += f"; first near {first_place}" if lang == "en" else f"; lần đầu ở {first_place}"
-    return text + "."
-
-
-def _counts(evidence: Mapping[str, Any], lang: Language) -> str:
-    scans, sessions = int(evidence.get("scans", 0)), int(evidence.get("sessions", 0))
-    if lang == "en":
-        times = "once" if scans == 1 else f"{scans:,} times"
-        head = f"Scanned {times} by {_plural(sessions, 'phone', 'phones')}"
-    else:
-        head = f"Đã được quét {_number(scans, lang)} lần bởi {_number(sessions, lang)} điện thoại"
-    return head + _since_and_where(evidence, lang)
-
-
-def _reason(reason: object, lang: Language) -> str:
-    if not isinstance(reason, str) or not reason.strip():
-        return ""
-    return f" (reason: {reason.strip()})" if lang == "en" else f" (lý do: {reason.strip()})"
-
-
-def _key_leak(evidence: Mapping[str, Any], lang: Language) -> str:
-    if lang == "en":
-        text = (
-            "This stamp's serial number was never issued, yet its signature is valid: "
-            "the signing key has probably leaked. Treat this product as counterfeit."
-        )
-    else:
-        text = (
-            "Số sê-ri của tem này chưa từng được phát hành nhưng chữ ký vẫn hợp lệ: "
-            "khóa ký có lẽ đã bị lộ. Hãy coi sản phẩm này là hàng giả."
-        )
-    if evidence.get("scans"):
-        text += " " + _counts(evidence, lang)
-    return text
-
-
-def _void(evidence: Mapping[str, Any], lang: Language) -> str:
-    voided_at, after = evidence.get("voided_at"), evidence.get("scans_after_void")
-    reason = _reason(evidence.get("reason"), lang)
-    if lang == "en":
-        text = "This stamp was voided"
-        text += f" on {_date(voided_at, lang)}" if voided_at is not None else ""
-        text += reason
-        if after:
-            text += " and has been scanned " + ("once" if after == 1 else f"{after:,} times")
-            text += " since"
-    else:
-        text = "Tem này đã bị hủy"
-        text += f" ngày {_date(voided_at, lang)}" if voided_at is not None else ""
-        text += reason
-        if after:
-            text += f" và đã được quét {_number(after, lang)} lần kể từ đó"
-    return text + "."
-
-
-def _recalled(evidence: Mapping[str, Any], lang: Language) -> str:
-    recalled_at = evidence.get("recalled_at")
-    reason = _reason(evidence.get("reason"), lang)
-    if lang == "en":
-        when = f" on {_date(recalled_at, lang)}" if recalled_at is not None else ""
-        return f"The batch this product belongs to was recalled{when}{reason}."
-    when = f" ngày {_date(recalled_at, lang)}" if recalled_at is not None else ""
-    return f"Lô hàng chứa sản phẩm này đã bị thu hồi{when}{reason}."
-
-
-def _too_many_sessions(evidence: Mapping[str, Any], lang: Language) -> str:
-    scans, sessions = int(evidence.get("scans", 0)), int(evidence.get("sessions", 0))
-    if lang == "en":
-        head = f"Scanned by {sessions:,} different phones ({scans:,} scans in all)"
-    else:
-        head = (
-            f"Đã được quét bởi {_number(sessions, lang)} điện thoại khác nhau "
-            f"(tổng cộng {_number(scans, lang)} lần)"
-        )
-    return head + _since_and_where(evidence, lang)
-
-
-def _impossible_travel(evidence: Mapping[str, Any], lang: Language) -> str:
-    unknown = "an unknown place" if lang == "en" else "một nơi không rõ"
-    origin = evidence.get("from_place") or unknown
-    destination = evidence.get("to_place") or unknown
-    when = _time_and_date(int(evidence.get("from_at", 0)), lang)
-    gap = _duration(max(0, int(evidence.get("interval_s", 0))), lang)
-    distance = _number(float(evidence.get("distance_km", 0.0)), lang)
-    if lang == "en":
-        return (
-            f"Scanned near {origin} at {when}, then near {destination} {gap} later, "
-            f"{distance} km away: too far apart for one stamp to travel in that time."
-        )
-    return (
-        f"Được quét ở {origin} lúc {when}, rồi ở {destination} {gap} sau, cách {distance} km: "
-        "quá xa để cùng một tem di chuyển trong thời gian đó."
-    )
-
-
-_SENTENCES: Final[Mapping[str, Callable[[Mapping[str, Any], Language], str]]] = {
-    "key_leak": _key_leak,
-    "void": _void,
-    "recalled": _recalled,
-    "too_many_scans": _counts,
-    "too_many_sessions": _too_many_sessions,
-    "impossible_travel": _impossible_travel,
-}
-
-
-def _sentence(rule: str, evidence: Mapping[str, Any], lang: Language) -> str:
-    if rule not in _SENTENCES:
-        raise ValueError(f"no wording for clone rule {rule!r}")
-    return _SENTENCES[rule](evidence, lang)
-
 
 def describe(finding: Finding, lang: str) -> str:
-    """The finding in plain words for a shopper, from its evidence alone.
+    """The finding in plain words for a shopper, from its evidence alone
+    (:func:`tem.scans.wording.describe`).
 
     ``lang`` is ``"vi"`` (Vietnamese, with diacritics, dates as 03/03/2026) or ``"en"``
     (dates as 3 March 2026); a region such as ``"vi-VN"`` is accepted and ignored. Times
@@ -678,9 +495,4 @@ def describe(finding: Finding, lang: str) -> str:
         ValueError: the language is neither Vietnamese nor English, or the finding's rule
             is not one of the known rules.
     """
-    primary = lang.strip().lower().replace("_", "-").split("-")[0]
-    if primary == "vi":
-        return _sentence(finding.rule, finding.evidence, "vi")
-    if primary == "en":
-        return _sentence(finding.rule, finding.evidence, "en")
-    raise ValueError(f"unsupported language {lang!r}; expected 'vi' or 'en'")
+    return wording.describe(finding.rule, finding.evidence, lang)

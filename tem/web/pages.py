@@ -3,16 +3,19 @@ short home page and simple error pages, rendered server-side with Jinja2.
 
 The pages are one request each: no JavaScript, no web fonts, nothing from other
 hosts; the style sheet is inlined and pinned by a Content-Security-Policy hash.
-``render_verify_page`` turns the JSON report of ``GET /api/v1/verify/{token}``
-(see :func:`tem.trace.verification.report_json`) into a view model first, so the
-templates only lay out text that is already formatted and translated.
+``render_verify_page`` turns the typed result of the one check
+(:class:`tem.scans.check_schema.CheckOut`, what ``GET /api/v1/verify`` returns) into a
+view model first, so the templates only lay out text that is already formatted and
+translated. Every word comes from the catalogue (:mod:`tem.words`), chosen by reason
+code, verdict and evidence, never by reading the English messages.
 
 What a verdict claims follows DESIGN.md: a valid signature proves who published a
 record and that it was not changed, never that the item in hand is genuine. For a
 serialized stamp the scan history adds to that: the clone rules' findings
-(:mod:`tem.scans.rules`) are shown in the shopper's words, with a form to say which
-province the scan was made in and another to report a suspected fake. Both forms post
-to this host (the CSP allows ``form-action 'self'`` only) and need no script.
+(:mod:`tem.scans.rules`) are shown in the shopper's words (:mod:`tem.scans.wording`),
+with a form to say which province the scan was made in and another to report a suspected
+fake. Both forms post to this host (the CSP allows ``form-action 'self'`` only) and need
+no script.
 """
 
 from __future__ import annotations
@@ -21,19 +24,42 @@ import base64
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from importlib import resources
-from typing import Any, cast, get_args
+from typing import Any, Final, assert_never
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from tem.scans import rules as clone_rules
-from tem.scans.check_schema import CheckOut
+from tem.scans import wording
+from tem.scans.check_schema import (
+    BatchOut,
+    CheckOut,
+    EventOut,
+    FindingOut,
+    OcopOut,
+    PlaceOut,
+    ProducerOut,
+    ProductOut,
+    ReasonOut,
+    RecallOut,
+    ScanOut,
+    StampOut,
+)
 from tem.scans.places import CURRENT_PLACES, find_place
-from tem.web import i18n
-from tem.web.i18n import VIETNAM_TIME, format_date, format_datetime, format_number, t
+from tem.verify.verifier import ReasonCode, ReasonSubject, RecordStatus, Verdict
+from tem.words import (
+    VIETNAM_TIME,
+    format_date,
+    format_datetime,
+    format_number,
+    has,
+    normalize,
+    parse_date,
+    parse_datetime,
+    t,
+)
 
 _ENV = Environment(
     loader=PackageLoader("tem.web", "templates"),
@@ -62,39 +88,44 @@ _COORDINATE = re.compile(r"-?\d{1,3}(?:\.\d{1,10})?")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9]+")
 _MAX_TOKEN_SHOWN = 200
 
-_VERDICT_STYLE = {
-    "genuine": "ok",
-    "invalid": "bad",
-    "unknown_key": "bad",
-    "revoked": "warn",
-    "suspect": "warn",
-    "recalled": "bad",
-    "void": "bad",
+_VERDICT_STYLE: Final[Mapping[Verdict, str]] = {
+    Verdict.GENUINE: "ok",
+    Verdict.INVALID: "bad",
+    Verdict.UNKNOWN_KEY: "bad",
+    Verdict.REVOKED: "warn",
+    Verdict.SUSPECT: "warn",
+    Verdict.RECALLED: "bad",
+    Verdict.VOID: "bad",
 }
-_VERDICT_ICON = {"genuine": "✓", "suspect": "⚠", "recalled": "⚠"}
+_VERDICT_ICON: Final[Mapping[Verdict, str]] = {
+    Verdict.GENUINE: "✓",
+    Verdict.SUSPECT: "⚠",
+    Verdict.RECALLED: "⚠",
+}
 # The record behind these verdicts verified: the details shown are the genuine record,
 # and only the stamp (or the batch's fate) is in doubt.
-_RECORD_VERIFIED = frozenset({"genuine", "suspect", "recalled", "void"})
+_RECORD_VERIFIED: Final = frozenset(
+    {Verdict.GENUINE, Verdict.SUSPECT, Verdict.RECALLED, Verdict.VOID}
+)
 # The shopper may well hold a fake: the report form opens by itself.
-_REPORT_OPEN = frozenset({"suspect", "invalid", "void", "unknown_key"})
-_RULE_NAMES: frozenset[str] = frozenset(get_args(clone_rules.RuleName))
-_SEVERITIES: frozenset[str] = frozenset(get_args(clone_rules.Severity))
+_REPORT_OPEN: Final = frozenset(
+    {Verdict.SUSPECT, Verdict.INVALID, Verdict.VOID, Verdict.UNKNOWN_KEY}
+)
 # Route limits in tem.web.public: the scan id field and the token path.
 _MAX_SCAN_ID = 32
 _MAX_TOKEN_PATH = 512
-_RECORD_STYLE = {"valid": "ok", "tampered": "bad", "invalid": "bad", "revoked": "warn"}
+_RECORD_STYLE: Final[Mapping[RecordStatus, str]] = {
+    RecordStatus.VALID: "ok",
+    RecordStatus.TAMPERED: "bad",
+    RecordStatus.INVALID: "bad",
+    RecordStatus.REVOKED: "warn",
+}
 _EVENT_TYPES = ("harvesting", "processing", "packing", "shipping", "receiving", "inspecting")
 
 
-def _text(value: object) -> str:
-    """A report field as display text: None and non-scalars become ""."""
-    if value is None or isinstance(value, Mapping | list | tuple):
-        return ""
-    return str(value).strip()
-
-
-def _mapping(value: object) -> Mapping[str, Any] | None:
-    return value if isinstance(value, Mapping) else None
+def _clean(value: str | None) -> str:
+    """A text field of the check as display text: None becomes "", white space is trimmed."""
+    return value.strip() if value is not None else ""
 
 
 def _base_context(lang: str) -> dict[str, Any]:
@@ -109,129 +140,97 @@ def _base_context(lang: str) -> dict[str, Any]:
     }
 
 
-def reason_text(lang: str, reason: Mapping[str, Any], *, subject: bool = True) -> str:
-    """One reason in plain words in ``lang``; unknown codes keep the English message.
+def reason_text(lang: str, reason: ReasonOut, *, subject: bool = True) -> str:
+    """One reason in plain words in ``lang``, from its code and data, never its message.
 
     With ``subject``, the event a reason is about is named by the stage number the
     journey shows ("Bước 3: ..."), and the batch record as such.
     """
-    code = _text(reason.get("code"))
-    message = _text(reason.get("message"))
-    key = f"reason.{code}"
-    if not code or not i18n.has(lang, key):
-        return message or code
-    text = t(lang, key)
+    text = t(lang, f"reason.{reason.code.value}")
     if not subject:
         return text
-    stage = _count(reason.get("event"))
-    if stage:
-        return t(lang, "reason.stage_prefix", n=stage, text=text)
-    if reason.get("subject") == "batch":
+    if reason.event is not None and reason.event > 0:
+        return t(lang, "reason.stage_prefix", n=reason.event, text=text)
+    if reason.subject is ReasonSubject.BATCH:
         return t(lang, "reason.batch_prefix", text=text)
     return text
 
 
-def _reasons(lang: str, reasons: object, *, subject: bool = True) -> list[dict[str, str]]:
-    if not isinstance(reasons, list):
-        return []
+def _reasons(
+    lang: str, reasons: Sequence[ReasonOut], *, subject: bool = True
+) -> list[dict[str, str]]:
     return [
         {
-            "code": _text(reason.get("code")),
+            "code": reason.code.value,
             "text": reason_text(lang, reason, subject=subject),
-            "detail": _text(reason.get("message")),
+            "detail": _clean(reason.message),
         }
         for reason in reasons
-        if isinstance(reason, Mapping)
     ]
 
 
-def finding_text(lang: str, finding: Mapping[str, Any]) -> str:
-    """One clone-rule finding (an item of the report's ``findings``) in plain words in
-    ``lang``, built from its evidence by :func:`tem.scans.rules.describe`.
+def finding_text(lang: str, finding: FindingOut) -> str:
+    """One clone-rule finding in plain words in ``lang``, built from its rule and evidence
+    by :func:`tem.scans.wording.describe`.
 
-    A finding that cannot be described (an unknown rule, odd evidence) keeps its English
-    message, or failing that the rule's generic translation. Raises nothing.
+    A finding whose evidence cannot be worded (a value of the wrong type) keeps its English
+    message, or failing that the rule's generic words; so does a code that is no clone
+    rule. Raises nothing.
     """
-    rule = _text(finding.get("rule"))
-    message = _text(finding.get("message"))
-    evidence = _mapping(finding.get("evidence"))
-    if rule in _RULE_NAMES and evidence is not None:
-        severity = _text(finding.get("severity"))
-        rebuilt = clone_rules.Finding(
-            cast(clone_rules.RuleName, rule),
-            cast(clone_rules.Severity, severity if severity in _SEVERITIES else "medium"),
-            dict(evidence),
-            message,
-        )
+    rule = finding.rule.value
+    if rule in wording.SENTENCES:
         try:
-            return clone_rules.describe(rebuilt, lang)
+            return wording.describe(rule, finding.evidence, lang)
         # Evidence of the wrong type surfaces as TypeError or OverflowError, not only
-        # the ValueError describe documents; the English message is still right.
+        # ValueError; the English message is still right.
         except (ValueError, TypeError, OverflowError):
             pass
-    if message:
-        return message
-    return t(lang, f"reason.{rule}") if rule and i18n.has(lang, f"reason.{rule}") else rule
+    return _clean(finding.message) or t(lang, f"reason.{rule}")
 
 
-def _findings(lang: str, findings: object) -> list[dict[str, str]]:
-    if not isinstance(findings, list):
-        return []
+def _findings(lang: str, findings: Sequence[FindingOut]) -> list[dict[str, str]]:
     return [
         {
-            "rule": _text(item.get("rule")),
-            "text": finding_text(lang, item),
-            "detail": _text(item.get("message")),
+            "rule": finding.rule.value,
+            "text": finding_text(lang, finding),
+            "detail": _clean(finding.message),
         }
-        for item in findings
-        if isinstance(item, Mapping)
+        for finding in findings
     ]
 
 
-def _address(*parts: object) -> str:
+def _address(*parts: str | None) -> str:
     """Address parts joined small to large (street, commune, district, province)."""
-    return ", ".join(p for p in (_text(part) for part in parts) if p)
+    return ", ".join(p for p in (_clean(part) for part in parts) if p)
 
 
-def _place(lang: str, place: object) -> dict[str, str] | None:
-    data = _mapping(place)
-    if data is None:
+def _place(lang: str, place: PlaceOut | None) -> dict[str, str] | None:
+    if place is None:
         return None
-    lat, lon = _text(data.get("lat")), _text(data.get("lon"))
+    lat, lon = _clean(place.lat), _clean(place.lon)
     coordinates = geo = ""
     in_range = _COORDINATE.fullmatch(lat) and _COORDINATE.fullmatch(lon)
     if in_range and abs(float(lat)) <= 90 and abs(float(lon)) <= 180:
         coordinates = t(lang, "place.coordinates", lat=lat, lon=lon)
         geo = f"geo:{lat},{lon}"
-    name, address = _text(data.get("name")), _text(data.get("address"))
+    name, address = _clean(place.name), _clean(place.address)
     if not (name or address or coordinates):
         return None
     return {"name": name, "address": address, "coordinates": coordinates, "geo": geo}
 
 
-def _expired(value: object, today: date | None) -> bool:
-    day = i18n.parse_date(value)
+def _expired(value: str, today: date | None) -> bool:
+    day = parse_date(value)
     return day is not None and today is not None and day < today
 
 
-def _local_day(value: object) -> date | None:
-    """The calendar day of an ISO date or datetime, in Vietnam time when it has an offset."""
-    moment = i18n.parse_datetime(value)
-    if moment is not None and moment.tzinfo is not None:
-        return moment.astimezone(VIETNAM_TIME).date()
-    return i18n.parse_date(value)
+def _local_day(moment: datetime) -> date:
+    """The calendar day of ``moment``, in Vietnam time when it has an offset."""
+    return moment.astimezone(VIETNAM_TIME).date() if moment.tzinfo is not None else moment.date()
 
 
-def _day_text(value: object, lang: str) -> str:
-    day = _local_day(value)
-    return format_date(day, lang) if day is not None else ""
-
-
-def _count(value: object) -> int | None:
-    """A non-negative whole number from the report, else None (bools are not numbers)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
+def _day_text(moment: datetime | None, lang: str) -> str:
+    return format_date(_local_day(moment), lang) if moment is not None else ""
 
 
 def _image(url: str) -> tuple[str, str]:
@@ -243,68 +242,60 @@ def _image(url: str) -> tuple[str, str]:
     return "", ""
 
 
-def _product(lang: str, product: object, today: date | None) -> dict[str, Any] | None:
-    data = _mapping(product)
-    if data is None:
+def _product(lang: str, product: ProductOut | None, today: date | None) -> dict[str, Any] | None:
+    if product is None:
         return None
-    name = _text(data.get("name"))
-    image_src, image_link = _image(_text(data.get("image_url")))
-    standards = data.get("standards")
-    standards = [_text(s) for s in standards if _text(s)] if isinstance(standards, list) else []
-    shelf_life = data.get("shelf_life_days")
-    ocop = _ocop(lang, data.get("ocop"), today)
+    name = _clean(product.name)
+    image_src, image_link = _image(_clean(product.image_url))
+    shelf_life = product.shelf_life_days
     return {
         "name": name,
-        "id": _text(data.get("id")),
+        "id": _clean(product.id),
         "image_src": image_src,
         "image_link": image_link,
         "image_alt": t(lang, "product.image_alt", name=name),
-        "category": _text(data.get("category")),
-        "description": _text(data.get("description")),
-        "ingredients": _text(data.get("ingredients")),
-        "standards": standards,
+        "category": _clean(product.category),
+        "description": _clean(product.description),
+        "ingredients": _clean(product.ingredients),
+        "standards": [text for text in map(_clean, product.standards) if text],
         "shelf_life": (
             t(lang, "product.shelf_life_days", days=format_number(shelf_life, lang))
-            if isinstance(shelf_life, int) and not isinstance(shelf_life, bool)
+            if shelf_life is not None
             else ""
         ),
-        "gtin": _text(data.get("gtin")),
-        "ocop": ocop,
+        "gtin": _clean(product.gtin),
+        "ocop": _ocop(lang, product.ocop, today),
     }
 
 
-def _ocop(lang: str, ocop: object, today: date | None) -> dict[str, Any] | None:
-    data = _mapping(ocop)
-    if data is None:
+def _ocop(lang: str, ocop: OcopOut | None, today: date | None) -> dict[str, Any] | None:
+    if ocop is None or ocop.stars is None or not 0 < ocop.stars <= 5:
         return None
-    stars = data.get("stars")
-    if not isinstance(stars, int) or isinstance(stars, bool) or not 0 < stars <= 5:
-        return None
-    expires = _text(data.get("expires"))
+    stars = ocop.stars
+    expires = _clean(ocop.expires)
     return {
         "stars": stars,
         "filled": "★" * stars,
         "empty": "☆" * (5 - stars),
         "label": t(lang, "ocop.stars", stars=stars),
-        "certificate": _text(data.get("certificate")),
-        "council": _text(data.get("council")),
-        "awarded": format_date(_text(data.get("awarded")) or None, lang),
+        "certificate": _clean(ocop.certificate),
+        "council": _clean(ocop.council),
+        "awarded": format_date(_clean(ocop.awarded) or None, lang),
         "expires": format_date(expires or None, lang),
         "expired": _expired(expires, today),
     }
 
 
-def _producer(lang: str, producer: object) -> dict[str, str] | None:
-    data = _mapping(producer)
-    if data is None:
+def _producer(producer: ProducerOut | None) -> dict[str, str] | None:
+    if producer is None:
         return None
-    phone = _text(data.get("phone"))
+    phone = _clean(producer.phone)
     dial = re.sub(r"[^\d+]", "", phone)
-    email = _text(data.get("email"))
+    email = _clean(producer.email)
     return {
-        "name": _text(data.get("name")),
+        "name": _clean(producer.name),
         "address": _address(
-            data.get("street"), data.get("commune"), data.get("district"), data.get("province")
+            producer.street, producer.commune, producer.district, producer.province
         ),
         "phone": phone,
         "phone_href": f"tel:{dial}" if re.fullmatch(r"\+?\d{3,15}", dial) else "",
@@ -313,72 +304,65 @@ def _producer(lang: str, producer: object) -> dict[str, str] | None:
     }
 
 
-def _record_badge(lang: str, status: object) -> dict[str, str]:
-    code = _text(status)
-    key = f"record.{code}" if code in _RECORD_STYLE else "record.unknown"
-    return {"style": _RECORD_STYLE.get(code, "warn"), "text": t(lang, key)}
+def _record_badge(lang: str, status: RecordStatus) -> dict[str, str]:
+    return {"style": _RECORD_STYLE[status], "text": t(lang, f"record.{status.value}")}
 
 
-def _batch(lang: str, batch: object, today: date | None) -> dict[str, Any] | None:
-    data = _mapping(batch)
-    if data is None:
+def _batch(lang: str, batch: BatchOut | None, today: date | None) -> dict[str, Any] | None:
+    if batch is None:
         return None
     quantity = " ".join(
-        p for p in (format_number(_text(data.get("quantity")), lang), _text(data.get("unit"))) if p
+        p for p in (format_number(_clean(batch.quantity), lang), _clean(batch.unit)) if p
     )
-    expiry = _text(data.get("expiry_date"))
-    record = _mapping(data.get("record")) or {}
+    expiry = _clean(batch.expiry_date)
     return {
-        "lot_code": _text(data.get("lot_code")),
-        "trace_code": _text(data.get("trace_code")),
+        "lot_code": _clean(batch.lot_code),
+        "trace_code": _clean(batch.trace_code),
         "quantity": quantity,
-        "production_date": format_date(_text(data.get("production_date")) or None, lang),
+        "production_date": format_date(_clean(batch.production_date) or None, lang),
         "expiry_date": format_date(expiry or None, lang),
         "expired": _expired(expiry, today),
-        "origin": _place(lang, data.get("origin")),
-        "signed_at": format_datetime(_text(data.get("signed_at")) or None, lang, tz=VIETNAM_TIME),
-        "badge": _record_badge(lang, record.get("status")),
-        "reasons": _reasons(lang, record.get("reasons"), subject=False),
-        "recalled": _recall_row(lang, data.get("recall")),
+        "origin": _place(lang, batch.origin),
+        "signed_at": format_datetime(batch.signed_at, lang, tz=VIETNAM_TIME),
+        "badge": _record_badge(lang, batch.record.status),
+        "reasons": _reasons(lang, batch.record.reasons, subject=False),
+        "recalled": _recall_row(lang, batch.recall),
     }
 
 
-def _recall_row(lang: str, recall: object) -> str:
-    data = _mapping(recall)
-    if data is None:
+def _recall_row(lang: str, recall: RecallOut | None) -> str:
+    if recall is None:
         return ""
-    day = _day_text(data.get("recalled_at"), lang)
-    return t(lang, "batch.recalled_on", date=day) if day else t(lang, "batch.recalled_yes")
+    return t(lang, "batch.recalled_on", date=_day_text(recall.recalled_at, lang))
 
 
-def _recall(lang: str, batch: object) -> list[str]:
+def _recall(lang: str, batch: BatchOut | None) -> list[str]:
     """What the page says about a recalled batch (date, reason, what to do); [] if none.
 
     Shown on every page of the batch, labels and stamps alike, whatever the verdict.
     """
-    recall = _mapping((_mapping(batch) or {}).get("recall"))
+    recall = batch.recall if batch is not None else None
     if recall is None:
         return []
-    day = _day_text(recall.get("recalled_at"), lang)
-    lines = [t(lang, "recall.on", date=day) if day else t(lang, "recall.undated")]
-    reason = _text(recall.get("reason"))
+    lines = [t(lang, "recall.on", date=_day_text(recall.recalled_at, lang))]
+    reason = _clean(recall.reason)
     if reason:
         lines.append(t(lang, "recall.reason", reason=reason))
     lines.append(t(lang, "recall.advice"))
     return lines
 
 
-def _since(value: object, lang: str, today: date | None) -> str:
-    day = _local_day(value)
-    if day is None:
+def _since(moment: datetime | None, lang: str, today: date | None) -> str:
+    if moment is None:
         return ""
+    day = _local_day(moment)
     if day == today:
         return t(lang, "stamp.since_today")
     return t(lang, "stamp.since_day", date=format_date(day, lang))
 
 
 def _scans_sentence(
-    lang: str, count: int, first_scan_at: object, today: date | None, *, this_one: bool
+    lang: str, count: int, first_scan_at: datetime | None, today: date | None, *, this_one: bool
 ) -> str:
     """How often and since when a stamp was scanned, in plain words."""
     if count == 0:
@@ -398,109 +382,99 @@ def _scans_sentence(
 
 
 def _stamp(
-    lang: str, stamp: object, verdict: str, today: date | None, *, this_one: bool
+    lang: str, stamp: StampOut | None, verdict: Verdict, today: date | None, *, this_one: bool
 ) -> dict[str, Any] | None:
     """The "Stamp" section of a serialized stamp; None for a batch label."""
-    data = _mapping(stamp)
-    if data is None:
+    if stamp is None:
         return None
-    seq = _count(data.get("seq"))
-    count = _count(data.get("scan_count"))
-    void = _text(data.get("status")) == "void"
+    void = stamp.status.strip() == "void"
     if void:
-        day = _day_text(data.get("voided_at"), lang)
+        day = _day_text(stamp.voided_at, lang)
         status = t(lang, "stamp.void_on", date=day) if day else t(lang, "stamp.void")
     else:
         status = t(lang, "stamp.active")
     return {
-        "serial": _text(data.get("serial")),
-        "number": t(lang, "stamp.number_value", n=format_number(seq, lang)) if seq else "",
+        "serial": _clean(stamp.serial),
+        "number": (
+            t(lang, "stamp.number_value", n=format_number(stamp.seq, lang)) if stamp.seq > 0 else ""
+        ),
         "status": status,
         "void": void,
         "scans": (
-            _scans_sentence(lang, count, data.get("first_scan_at"), today, this_one=this_one)
-            if count is not None
+            _scans_sentence(lang, stamp.scan_count, stamp.first_scan_at, today, this_one=this_one)
+            if stamp.scan_count >= 0
             else ""
         ),
-        "normal": t(lang, "stamp.normal") if verdict == "genuine" else "",
+        "normal": t(lang, "stamp.normal") if verdict is Verdict.GENUINE else "",
     }
 
 
-def _void_lines(lang: str, stamp: object) -> list[str]:
+def _void_lines(lang: str, stamp: StampOut | None) -> list[str]:
     """When and why a stamp was voided, from the stamp itself (when no finding says it)."""
-    data = _mapping(stamp) or {}
-    day = _day_text(data.get("voided_at"), lang)
+    day = _day_text(stamp.voided_at, lang) if stamp is not None else ""
     lines = [t(lang, "verdict.void.on", date=day) if day else t(lang, "verdict.void.undated")]
-    reason = _text(data.get("void_reason"))
+    reason = _clean(stamp.void_reason) if stamp is not None else ""
     if reason:
         lines.append(t(lang, "recall.reason", reason=reason))
     return lines
 
 
-def _event(lang: str, index: int, event: Mapping[str, Any]) -> dict[str, Any]:
-    seq = event.get("seq")
-    number = seq + 1 if isinstance(seq, int) and not isinstance(seq, bool) else index + 1
-    kind = _text(event.get("type"))
-    readable = any(event.get(k) is not None for k in ("type", "time", "place", "actor"))
+def _event(lang: str, event: EventOut) -> dict[str, Any]:
+    number = event.seq + 1
+    kind = _clean(event.type)
+    readable = any(v is not None for v in (event.type, event.time, event.place, event.actor))
     if kind in _EVENT_TYPES:
         title = t(lang, f"event.{kind}")
     elif kind == "custom":
-        title = _text(event.get("type_label")) or t(lang, "event.custom")
+        title = _clean(event.type_label) or t(lang, "event.custom")
     else:
         title = kind
-    badge = _record_badge(lang, event.get("status"))
+    badge = _record_badge(lang, event.status)
+    time = _clean(event.time)
     return {
         "number": number,
         "stage": t(lang, "journey.stage", n=number),
         "title": title,
         "readable": readable,
-        "time": format_datetime(_text(event.get("time")) or None, lang),
-        "time_iso": _text(event.get("time")) if i18n.parse_datetime(event.get("time")) else "",
-        "place": _place(lang, event.get("place")),
-        "actor": _text(event.get("actor")),
-        "notes": _text(event.get("notes")),
-        "trace_code": _text(event.get("trace_code")),
+        "time": format_datetime(time or None, lang),
+        "time_iso": time if parse_datetime(event.time) else "",
+        "place": _place(lang, event.place),
+        "actor": _clean(event.actor),
+        "notes": _clean(event.notes),
+        "trace_code": _clean(event.trace_code),
         "badge": badge,
         "style": badge["style"],
         # Shown inside the stage itself, so without "Stage n:" in front.
-        "reasons": _reasons(lang, event.get("reasons"), subject=False),
+        "reasons": _reasons(lang, event.reasons, subject=False),
     }
 
 
-def _history(lang: str, history: object) -> list[dict[str, Any]]:
-    if not isinstance(history, list):
-        return []
-    events = [e for e in history if isinstance(e, Mapping)]
-    return [_event(lang, i, e) for i, e in enumerate(events)]
+def _signature(lang: str, check: CheckOut, token: str, checked: str) -> dict[str, str]:
+    signer, claimed = check.signer, check.token
 
-
-def _signature(lang: str, report: Mapping[str, Any], token: str, checked: str) -> dict[str, str]:
-    signer = _mapping(report.get("signer")) or {}
-    authority = _mapping(signer.get("endorsed_by")) or {}
-    claimed = _mapping(report.get("token")) or {}
-
-    def when(key: str) -> str:
-        return format_datetime(_text(signer.get(key)) or None, lang, tz=VIETNAM_TIME)
+    def when(moment: datetime | None) -> str:
+        return format_datetime(moment, lang, tz=VIETNAM_TIME)
 
     window = ""
-    if when("sign_from") or when("sign_until"):
-        window = t(lang, "signature.window", start=when("sign_from"), end=when("sign_until"))
+    if signer is not None:
+        window = t(
+            lang, "signature.window", start=when(signer.sign_from), end=when(signer.sign_until)
+        )
     # The scanned text is echoed only when it looks like a token (Base32 letters and
     # digits), so a crafted link cannot make the official page display words of its choosing.
     shown_token = ""
     if _TOKEN_CHARS.fullmatch(token):
         shown_token = token if len(token) <= _MAX_TOKEN_SHOWN else token[:_MAX_TOKEN_SHOWN] + "…"
+    key_id = _clean(signer.key_id) if signer is not None else ""
     return {
-        "signer": _text(signer.get("name")),
-        "key_id": _text(signer.get("key_id")) or _text(claimed.get("key_id")),
-        "endorsed_by": _text(authority.get("name")),
-        "authority_key_id": _text(authority.get("key_id")),
+        "signer": _clean(signer.name) if signer is not None else "",
+        "key_id": key_id or (_clean(claimed.key_id) if claimed is not None else ""),
+        "endorsed_by": _clean(signer.endorsed_by.name) if signer is not None else "",
+        "authority_key_id": _clean(signer.endorsed_by.key_id) if signer is not None else "",
         "sign_window": window,
-        "verify_until": when("verify_until"),
-        "issued_at": format_datetime(
-            _text(claimed.get("issued_at")) or None, lang, tz=VIETNAM_TIME
-        ),
-        "batch_id": _text(claimed.get("batch_id")),
+        "verify_until": when(signer.verify_until) if signer is not None else "",
+        "issued_at": when(claimed.issued_at) if claimed is not None else "",
+        "batch_id": _clean(claimed.batch_id) if claimed is not None else "",
         "checked_at": checked,
         "token": shown_token,
     }
@@ -508,8 +482,7 @@ def _signature(lang: str, report: Mapping[str, Any], token: str, checked: str) -
 
 def _banner(
     lang: str,
-    verdict: str,
-    report: Mapping[str, Any],
+    check: CheckOut,
     producer: Mapping[str, str] | None,
     findings: Sequence[Mapping[str, str]],
     recall: Sequence[str],
@@ -519,44 +492,60 @@ def _banner(
     Each clone-rule finding is shown once, in ``lang`` (:func:`finding_text`); a reason
     with the same code as a finding is not repeated, nor one the banner's lead already says.
     """
-    signer = _mapping(report.get("signer")) or {}
-    authority = _text((_mapping(signer.get("endorsed_by")) or {}).get("name"))
-    signer_name = _text(signer.get("name")) or (producer or {}).get("name", "")
-    reasons = _reasons(lang, report.get("reasons"))
+    verdict = check.verdict
+    signer = check.signer
+    authority = _clean(signer.endorsed_by.name) if signer is not None else ""
+    signer_name = (_clean(signer.name) if signer is not None else "") or (producer or {}).get(
+        "name", ""
+    )
+    reasons = _reasons(lang, check.reasons)
     found = {f["rule"] for f in findings}
-    key_leak = verdict == "invalid" and "key_leak" in found | {r["code"] for r in reasons}
+    key_leak = verdict is Verdict.INVALID and ReasonCode.KEY_LEAK in (
+        found | {r["code"] for r in reasons}
+    )
     # Rules the lead (or the recall box) states already.
-    said: set[str] = {"recalled"} if recall else set()
+    said: set[str] = {ReasonCode.RECALLED} if recall else set()
     lines: list[str] = []
     caveat = ""
-    style = _VERDICT_STYLE.get(verdict, "bad")
+    style = _VERDICT_STYLE[verdict]
     icon = _VERDICT_ICON.get(verdict, "✗")
-    if verdict == "genuine":
+    if verdict is Verdict.GENUINE:
         title = t(lang, "verdict.genuine.title")
         lines.append(t(lang, "verdict.genuine.by", signer=signer_name, authority=authority))
         caveat = t(lang, "verdict.genuine.caveat", signer=signer_name)
-    elif verdict == "suspect":
+    elif verdict is Verdict.SUSPECT:
         title = t(lang, "verdict.suspect.title")
         if signer_name:
             lines.append(t(lang, "verdict.suspect.lead", signer=signer_name))
         else:
             lines.append(t(lang, "verdict.suspect.lead_anonymous"))
         caveat = t(lang, "verdict.suspect.caveat")
-    elif verdict == "recalled":
+    elif verdict is Verdict.RECALLED:
         title = t(lang, "verdict.recalled.title")
         if recall:
             lines.extend(recall)
         else:
-            lines.extend(f["text"] for f in findings if f["rule"] == "recalled")
+            lines.extend(f["text"] for f in findings if f["rule"] == ReasonCode.RECALLED)
             lines.append(t(lang, "recall.advice"))
-            said.add("recalled")
-    elif verdict == "void":
+            said.add(ReasonCode.RECALLED)
+    elif verdict is Verdict.VOID:
         title = t(lang, "verdict.void.title")
-        void = [f["text"] for f in findings if f["rule"] == "void"]
-        lines.extend(void or _void_lines(lang, report.get("stamp")))
+        void = [f["text"] for f in findings if f["rule"] == ReasonCode.VOID]
+        lines.extend(void or _void_lines(lang, check.stamp))
         lines.append(t(lang, "verdict.void.lead"))
-        said.add("void")
-    elif key_leak:
+        said.add(ReasonCode.VOID)
+    elif verdict is Verdict.REVOKED:
+        title = t(lang, "verdict.revoked.title")
+        if signer_name and authority:
+            lines.append(t(lang, "verdict.revoked.lead", signer=signer_name, authority=authority))
+        else:
+            lines.append(t(lang, "verdict.revoked.lead_anonymous"))
+    elif verdict is Verdict.UNKNOWN_KEY:
+        title = t(lang, "verdict.unknown_key.title")
+        lines.append(t(lang, "verdict.unknown_key.lead"))
+        # The lead already says it in the same words.
+        said.add(ReasonCode.UNKNOWN_KEY)
+    elif verdict is Verdict.INVALID and key_leak:
         title = t(lang, "verdict.key_leak.title")
         style, icon = "alarm", "⚠"
         if signer_name:
@@ -564,27 +553,15 @@ def _banner(
         else:
             lines.append(t(lang, "verdict.key_leak.lead_anonymous"))
         lines.append(t(lang, "verdict.key_leak.act"))
-        said.add("key_leak")
-    elif verdict == "revoked":
-        title = t(lang, "verdict.revoked.title")
-        if signer_name and authority:
-            lines.append(t(lang, "verdict.revoked.lead", signer=signer_name, authority=authority))
-        else:
-            lines.append(t(lang, "verdict.revoked.lead_anonymous"))
-    elif verdict == "unknown_key":
-        title = t(lang, "verdict.unknown_key.title")
-        lines.append(t(lang, "verdict.unknown_key.lead"))
-        # The lead already says it in the same words.
-        said.add("unknown_key")
-    elif verdict == "invalid":
+        said.add(ReasonCode.KEY_LEAK)
+    elif verdict is Verdict.INVALID:
         title = t(lang, "verdict.invalid.title")
         lines.append(t(lang, "verdict.invalid.lead"))
     else:
-        title = t(lang, "verdict.other.title")
-        lines.append(t(lang, "verdict.other.lead"))
-    if "too_many_scans" in found:
+        assert_never(verdict)
+    if ReasonCode.TOO_MANY_SCANS in found:
         # Its sentence already counts the phones: the second would repeat the same numbers.
-        said.add("too_many_sessions")
+        said.add(ReasonCode.TOO_MANY_SESSIONS)
     shown = [{"text": f["text"]} for f in findings if f["rule"] not in said]
     shown += [
         {"text": r["text"]} for r in reasons if r["code"] not in found and r["code"] not in said
@@ -595,7 +572,7 @@ def _banner(
     messages = (*(f["detail"] for f in findings), *(r["detail"] for r in reasons))
     details = [d for d in dict.fromkeys(messages) if d and d not in visible]
     return {
-        "verdict": verdict,
+        "verdict": verdict.value,
         "key_leak": key_leak,
         "style": style,
         "icon": icon,
@@ -610,7 +587,7 @@ def _banner(
 
 def _advice(
     lang: str,
-    verdict: str,
+    verdict: Verdict,
     authority: str,
     producer: Mapping[str, str] | None,
     *,
@@ -618,15 +595,15 @@ def _advice(
 ) -> list[dict[str, str]]:
     """What a shopper should do about a code that failed or a stamp in doubt; each item
     may carry a link (a phone number, or the report form further down the page)."""
-    if verdict == "genuine":
+    if verdict is Verdict.GENUINE:
         return []
-    if verdict == "recalled":
+    if verdict is Verdict.RECALLED:
         items = [
             {"text": t(lang, "advice.recalled_stop"), "href": ""},
             {"text": t(lang, "advice.recalled_return"), "href": ""},
         ]
     else:
-        first = "advice.check_packaging" if verdict == "suspect" else "advice.dont_trust"
+        first = "advice.check_packaging" if verdict is Verdict.SUSPECT else "advice.dont_trust"
         items = [
             {"text": t(lang, first), "href": ""},
             {"text": t(lang, "advice.ask_seller"), "href": ""},
@@ -669,17 +646,16 @@ def _lang_query(lang: str) -> str:
     return "?lang=en" if lang == "en" else ""
 
 
-def _place_form(lang: str, scan: object, token_path: str) -> dict[str, Any] | None:
+def _place_form(lang: str, scan: ScanOut | None, token_path: str) -> dict[str, Any] | None:
     """The optional "which province are you in?" form, or the thanks once it was sent."""
-    data = _mapping(scan)
-    if data is None or not token_path:
+    if scan is None or not token_path:
         return None
-    shared = _text(data.get("place_name"))
+    shared = _clean(scan.place_name)
     if shared:
         place = find_place(shared)
         name = place.name_en if place is not None and lang == "en" else shared
         return {"thanks": t(lang, "share.thanks", place=name)}
-    scan_id = _text(data.get("id"))
+    scan_id = _clean(scan.id)
     if not scan_id or len(scan_id) > _MAX_SCAN_ID:
         return None
     options = [
@@ -724,7 +700,7 @@ def _host(public_url: str) -> str:
 
 
 def verify_context(
-    report: Mapping[str, Any],
+    check: CheckOut,
     lang: str,
     *,
     token: str,
@@ -732,26 +708,20 @@ def verify_context(
     rate_limited: bool = False,
 ) -> dict[str, Any]:
     """The view model of the verification page: every value formatted and translated."""
-    lang = i18n.normalize(lang)
-    checked = i18n.parse_datetime(report.get("checked_at"))
-    today = checked.astimezone(VIETNAM_TIME).date() if checked and checked.tzinfo else None
-    checked_text = format_datetime(_text(report.get("checked_at")) or None, lang, tz=VIETNAM_TIME)
-    verdict = _text(report.get("verdict"))
-    producer = _producer(lang, report.get("producer"))
-    product = _product(lang, report.get("product"), today)
-    batch = _batch(lang, report.get("batch"), today)
-    history = _history(lang, report.get("history"))
-    findings = _findings(lang, report.get("findings"))
-    recall = _recall(lang, report.get("batch"))
-    banner = _banner(lang, verdict, report, producer, findings, recall)
-    scan = _mapping(report.get("scan"))
-    stamp = _stamp(
-        lang,
-        report.get("stamp"),
-        verdict,
-        today,
-        this_one=scan is not None and scan.get("recorded") is True,
-    )
+    lang = normalize(lang)
+    checked = check.checked_at
+    today = checked.astimezone(VIETNAM_TIME).date() if checked.tzinfo is not None else None
+    checked_text = format_datetime(checked, lang, tz=VIETNAM_TIME)
+    verdict = check.verdict
+    producer = _producer(check.producer)
+    product = _product(lang, check.product, today)
+    batch = _batch(lang, check.batch, today)
+    history = [_event(lang, event) for event in check.history]
+    findings = _findings(lang, check.findings)
+    recall = _recall(lang, check.batch)
+    banner = _banner(lang, check, producer, findings, recall)
+    scan = check.scan
+    stamp = _stamp(lang, check.stamp, verdict, today, this_one=scan is not None and scan.recorded)
     token_path = _token_path(token)
     report_form = _report_form(lang, token_path, open_=verdict in _REPORT_OPEN)
     notices: list[str] = []
@@ -765,7 +735,7 @@ def verify_context(
     details_notice = ""
     if has_details and verdict not in _RECORD_VERIFIED:
         details_notice = t(lang, "notice.unverified_details")
-    elif has_details and verdict in ("suspect", "void"):
+    elif has_details and verdict in (Verdict.SUSPECT, Verdict.VOID):
         details_notice = t(lang, "notice.record_not_item")
     host = _host(public_url)
     title = product["name"] if product and product["name"] else t(lang, "site.tagline")
@@ -775,7 +745,7 @@ def verify_context(
         "switch_href": f"{token_path or ''}?lang={'en' if lang == 'vi' else 'vi'}",
         "banner": banner,
         # On a recalled batch's page the banner says it; on any other it gets its own box.
-        "recall": recall if verdict != "recalled" else [],
+        "recall": recall if verdict is not Verdict.RECALLED else [],
         "advice": _advice(
             lang,
             verdict,
@@ -793,32 +763,31 @@ def verify_context(
         "batch": batch,
         "history": history,
         "show_history": batch is not None or bool(history),
-        "signature": _signature(lang, report, token, checked_text),
+        "signature": _signature(lang, check, token, checked_text),
         "official_site": t(lang, "notice.official_site", host=host) if host else "",
     }
 
 
 def render_verify_page(
-    report: CheckOut | Mapping[str, Any],
+    check: CheckOut,
     lang: str,
     *,
     token: str,
     public_url: str,
     rate_limited: bool = False,
 ) -> str:
-    """The verification page for ``report`` (the JSON of ``GET /api/v1/verify/{token}``).
+    """The verification page for ``check`` (:meth:`tem.scans.check.Check.out`, the same
+    object ``GET /api/v1/verify`` returns as JSON), rendered from its typed fields.
 
     ``token`` is the scanned token text and ``public_url`` the service's base URL
     (``TEM_PUBLIC_URL``), whose host the page names so that shoppers can spot a
     look-alike site. ``rate_limited`` adds a note that this scan was not recorded (the
     page is then served with HTTP 429). The place and report forms post to
     ``/T/{token}/place`` and ``/T/{token}/report``; they appear only when ``token``
-    looks like a token. Never raises for missing or odd report fields: they are left out.
+    looks like a token. Raises nothing: a field the check left empty is left out.
     """
-    if isinstance(report, CheckOut):
-        report = report.model_dump(mode="json")
     context = verify_context(
-        report, lang, token=token, public_url=public_url, rate_limited=rate_limited
+        check, lang, token=token, public_url=public_url, rate_limited=rate_limited
     )
     return _ENV.get_template("verify.html").render(context)
 
@@ -834,7 +803,7 @@ def render_report_thanks(lang: str, *, token: str, report_id: str) -> str:
 
     ``report_id`` is the report's public id, shown for the shopper to quote. Raises nothing.
     """
-    lang = i18n.normalize(lang)
+    lang = normalize(lang)
     return _ENV.get_template("report_thanks.html").render(
         {
             **_base_context(lang),
@@ -842,7 +811,7 @@ def render_report_thanks(lang: str, *, token: str, report_id: str) -> str:
             # This page answers a POST: there is no address to show it again in the
             # other language, so the switch is left out.
             "switch_href": "",
-            "report_id": _text(report_id),
+            "report_id": report_id.strip(),
             "back": _back_link(lang, token),
         }
     )
@@ -865,13 +834,13 @@ def render_report_error(
     ``where_bought`` and ``contact`` when given (a photo cannot be kept), so the shopper
     can correct and resend without going back. Raises nothing.
     """
-    lang = i18n.normalize(lang)
+    lang = normalize(lang)
     return _ENV.get_template("report_error.html").render(
         {
             **_base_context(lang),
             "title": f"{t(lang, 'report.error_title')} · {t(lang, 'error.title', status=status)}",
             "switch_href": "",
-            "message": _text(message) or t(lang, "error.generic"),
+            "message": message.strip() or t(lang, "error.generic"),
             "report_form": _report_form(
                 lang,
                 _token_path(token),
@@ -886,10 +855,10 @@ def render_report_error(
 
 
 def render_error_page(lang: str, status: int, message_key: str) -> str:
-    """A small page for an HTTP error. ``message_key`` is one of :data:`i18n.ERROR_KEYS`
+    """A small page for an HTTP error. ``message_key`` is one of :data:`tem.web.i18n.ERROR_KEYS`
     (any other key falls back to the generic message)."""
-    lang = i18n.normalize(lang)
-    key = message_key if i18n.has(lang, message_key) else "error.generic"
+    lang = normalize(lang)
+    key = message_key if has(lang, message_key) else "error.generic"
     return _ENV.get_template("error.html").render(
         {
             **_base_context(lang),
@@ -902,7 +871,7 @@ def render_error_page(lang: str, status: int, message_key: str) -> str:
 
 def render_home_page(lang: str) -> str:
     """The landing page: what Tem is, what the result page shows, how to scan."""
-    lang = i18n.normalize(lang)
+    lang = normalize(lang)
     return _ENV.get_template("home.html").render(
         {**_base_context(lang), "title": t(lang, "home.title")}
     )

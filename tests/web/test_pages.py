@@ -1,4 +1,8 @@
-"""The public verification page, home and error pages, and their language handling."""
+"""The public verification page, home and error pages, and their language handling.
+
+The reports are written as the JSON of ``GET /api/v1/verify`` and read into the typed
+:class:`~tem.scans.check_schema.CheckOut` the page renders (:func:`check_of`).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from pydantic import ValidationError
 
+from tem import words
+from tem.scans.check_schema import CheckOut, ReasonOut
+from tem.verify.verifier import ReasonCode, ReasonSubject
 from tem.web import i18n, pages
-from tem.web.i18n import format_date, format_datetime, format_number, pick_language, t
+from tem.web.i18n import pick_language
+from tem.words import format_date, format_datetime, format_number, t
 
 TOKEN = "AEBAGBAFAYDQQCIKBMGA2DQPCAIREEYUCULBOGAZDINRYHI6D4QCAQ"
 PUBLIC_URL = "HTTPS://TEM.EXAMPLE.VN"
@@ -100,12 +109,18 @@ def _event(seq: int) -> dict[str, Any]:
     }
 
 
+def check_of(report: dict[str, Any]) -> CheckOut:
+    """The typed check a report's JSON stands for (what the page receives)."""
+    return CheckOut.model_validate(report)
+
+
 def genuine_report() -> dict[str, Any]:
     """A genuine label of a batch with ten origin events, one of them custom."""
     return {
         "verdict": "genuine",
         "reasons": [],
         "checked_at": "2026-11-29T05:00:00+00:00",
+        "scope": "online",
         "token": {"batch_id": BATCH_ID, "issued_at": "2026-03-13T02:00:00+00:00", "key_id": KEY_ID},
         "signer": copy.deepcopy(SIGNER),
         "producer": copy.deepcopy(PRODUCER),
@@ -126,22 +141,36 @@ def genuine_report() -> dict[str, Any]:
             },
             "signed_at": "2026-03-13T02:00:00+00:00",
             "record": {"status": "valid", "reasons": []},
+            "recall": None,
         },
         "history": [_event(seq) for seq in range(10)],
+        "stamp": None,
+        "findings": [],
+        "scan": None,
     }
 
 
 def malformed_report() -> dict[str, Any]:
     return {
         "verdict": "invalid",
-        "reasons": [{"code": "malformed_token", "message": "The code is not valid Base32."}],
+        "reasons": [
+            {
+                "code": "malformed_token",
+                "message": "The code is not valid Base32.",
+                "subject": "token",
+            }
+        ],
         "checked_at": "2026-11-29T05:00:00+00:00",
+        "scope": "online",
         "token": None,
         "signer": None,
         "producer": None,
         "product": None,
         "batch": None,
         "history": [],
+        "stamp": None,
+        "findings": [],
+        "scan": None,
     }
 
 
@@ -153,6 +182,7 @@ def unknown_key_report() -> dict[str, Any]:
             {
                 "code": "unknown_key",
                 "message": "The code was signed by a key no trusted authority has endorsed.",
+                "subject": "token",
             }
         ],
         "token": {"batch_id": BATCH_ID, "issued_at": "2026-03-13T02:00:00+00:00", "key_id": "ffff"},
@@ -167,6 +197,7 @@ def revoked_report() -> dict[str, Any]:
             "code": "key_revoked",
             "message": f"The key that signed this code was revoked by {AUTHORITY} before it "
             "was signed: key lost",
+            "subject": "token",
         }
     ]
     return report
@@ -257,7 +288,7 @@ ALL_REPORTS = {
 
 
 def render(report: dict[str, Any], lang: str = "vi") -> str:
-    return pages.render_verify_page(report, lang, token=TOKEN, public_url=PUBLIC_URL)
+    return pages.render_verify_page(check_of(report), lang, token=TOKEN, public_url=PUBLIC_URL)
 
 
 # --- verdict banners ---------------------------------------------------------------------
@@ -341,28 +372,34 @@ def test_tampered_history_marks_each_stage() -> None:
     assert '<ul class="reasons"><li>Dữ liệu lưu trữ không còn khớp' in vi
 
 
-def test_unknown_reason_code_falls_back_to_the_english_message() -> None:
+def test_an_unknown_reason_code_is_refused() -> None:
+    """The page words reasons by code only: a code the verifier does not have cannot reach
+    it (the old dict page fell back to the English message)."""
     report = malformed_report()
-    report["reasons"] = [{"code": "cloned_stamp", "message": "Scanned in two provinces at once."}]
-    assert "Scanned in two provinces at once." in render(report, "vi")
+    report["reasons"] = [
+        {"code": "cloned_stamp", "message": "Scanned in two provinces at once.", "subject": "stamp"}
+    ]
+    with pytest.raises(ValidationError, match="code"):
+        check_of(report)
 
 
-@pytest.mark.parametrize("code", i18n.REASON_CODES)
-@pytest.mark.parametrize("lang", i18n.SUPPORTED)
-def test_every_reason_code_is_translated(code: str, lang: str) -> None:
-    assert i18n.has(lang, f"reason.{code}")
-    text = pages.reason_text(lang, {"code": code, "message": "ENGLISH ORIGINAL"})
+@pytest.mark.parametrize("code", list(ReasonCode))
+@pytest.mark.parametrize("lang", words.SUPPORTED)
+def test_every_reason_code_is_translated(code: ReasonCode, lang: str) -> None:
+    assert words.has(lang, f"reason.{code}")
+    reason = ReasonOut(code=code, message="ENGLISH ORIGINAL", subject=ReasonSubject.TOKEN)
+    text = pages.reason_text(lang, reason)
     assert text
     assert "ENGLISH ORIGINAL" not in text
 
 
 def test_reason_translations_differ_between_languages() -> None:
-    for code in i18n.REASON_CODES:
+    for code in ReasonCode:
         assert t("vi", f"reason.{code}") != t("en", f"reason.{code}")
 
 
 def test_vietnamese_strings_cover_every_english_key() -> None:
-    assert set(i18n.STRINGS["vi"]) == set(i18n.STRINGS["en"])
+    assert set(words.CATALOGUE["vi"]) == set(words.CATALOGUE["en"])
 
 
 # --- content -------------------------------------------------------------------------------
@@ -467,13 +504,17 @@ def test_signature_section() -> None:
     "scanned", ["Gọi 0900 để nhận quà", "ABC DEF", "<b>x</b>", "AB-CD", "ABCD%20EF"]
 )
 def test_scanned_text_is_echoed_only_when_it_looks_like_a_token(scanned: str) -> None:
-    html = pages.render_verify_page(malformed_report(), "vi", token=scanned, public_url=PUBLIC_URL)
+    html = pages.render_verify_page(
+        check_of(malformed_report()), "vi", token=scanned, public_url=PUBLIC_URL
+    )
     assert "Mã đã quét" not in html
     assert escape(scanned) not in html
 
 
 def test_long_token_is_shortened() -> None:
-    html = pages.render_verify_page(malformed_report(), "vi", token="A" * 600, public_url="")
+    html = pages.render_verify_page(
+        check_of(malformed_report()), "vi", token="A" * 600, public_url=""
+    )
     assert "A" * 200 + "…" in html
     assert "A" * 201 not in html
 
@@ -487,7 +528,7 @@ def test_language_switch_links() -> None:
     # lead to a URL that only takes POST: the switch names the page itself.
     assert f'href="/T/{TOKEN}?lang=en"' in render(genuine_report(), "vi")
     assert f'href="/T/{TOKEN}?lang=vi"' in render(genuine_report(), "en")
-    odd = pages.render_verify_page(malformed_report(), "vi", token="AB-CD", public_url="")
+    odd = pages.render_verify_page(check_of(malformed_report()), "vi", token="AB-CD", public_url="")
     assert 'href="?lang=en"' in odd
 
 
@@ -496,19 +537,50 @@ def test_unsupported_language_renders_vietnamese() -> None:
 
 
 def test_missing_and_odd_fields_do_not_crash() -> None:
+    """Odd values in a signed record reach the page as the check builds them leniently
+    (tem.scans.check): a rating that is no number has no stars, an event that cannot be
+    read has its number and status only."""
     report = genuine_report()
-    report["product"]["ocop"] = {"stars": "many"}
+    report["product"]["ocop"] = {"stars": None}
     report["product"]["shelf_life_days"] = None
     report["product"]["gtin"] = None
     report["product"]["standards"] = []
     report["producer"]["phone"] = None
     report["batch"]["origin"] = None
-    report["history"].append({"seq": 10})
-    report["history"].append("not an event")
+    report["history"].append(
+        {"seq": 10, "trace_code": "MV-2026-011-11", "status": "invalid", "reasons": []}
+    )
     html = render(report, "en")
     assert "Standards applied</dt><dd>\nNone" in html
     assert "Stage 11" in html
     assert "OCOP" not in _text_of(html[html.index('id="product"') : html.index('id="producer"')])
+
+
+@pytest.mark.parametrize(
+    ("where", "odd"),
+    [
+        ("product.ocop.stars", "many"),
+        ("history", {"seq": 10}),
+        ("history", "not an event"),
+        ("verdict", "maybe"),
+        ("checked_at", "yesterday"),
+    ],
+)
+def test_odd_values_are_refused_by_the_contract(where: str, odd: object) -> None:
+    """The page takes only a well-formed check; what the old dict page had to survive
+    (a string of stars, an event without a trace code, junk in the journey) is refused
+    by CheckOut itself, and the check never builds it (it drops odd record values)."""
+    report = genuine_report()
+    *path, last = where.split(".")
+    target: Any = report
+    for part in path:
+        target = target[part]
+    if isinstance(target[last], list):
+        target[last].append(odd)
+    else:
+        target[last] = odd
+    with pytest.raises(ValidationError):
+        check_of(report)
 
 
 # --- safety --------------------------------------------------------------------------------
@@ -582,7 +654,7 @@ def test_product_name_is_escaped() -> None:
     report = genuine_report()
     report["product"]["name"] = "<script>alert('x')</script> & Co"
     report["history"][0]["notes"] = '"><img src=//evil.example/x>'
-    report["reasons"] = [{"code": "odd", "message": "<b>bold</b>"}]
+    report["reasons"] = [{"code": "bad_signature", "message": "<b>bold</b>", "subject": "token"}]
     html = render(report, "vi")
     assert "<script" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Co" in html
@@ -707,7 +779,7 @@ def test_format_datetime(value: str, lang: str, expected: str) -> None:
 
 
 def test_format_datetime_converts_to_a_given_zone() -> None:
-    text = format_datetime("2026-11-29T20:00:00+00:00", "vi", tz=i18n.VIETNAM_TIME)
+    text = format_datetime("2026-11-29T20:00:00+00:00", "vi", tz=words.VIETNAM_TIME)
     assert text == "03:00, 30/11/2026 (UTC+07:00)"
 
 

@@ -2,8 +2,8 @@
 place and report forms, and the pages after a counterfeit report.
 
 The findings are made by the real clone rules (:mod:`tem.scans.rules`) from scan
-histories, and laid out as ``report_json`` lays them out, so the evidence the page words
-is the evidence the service produces.
+histories, and laid out as :meth:`tem.scans.check.Check.out` lays them out, so the evidence
+the page words is the evidence the service produces.
 """
 
 from __future__ import annotations
@@ -15,15 +15,19 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from tem import words
 from tem.scans import rules
+from tem.scans.check_schema import FindingOut
 from tem.scans.places import CURRENT_PLACES
-from tem.web import i18n, pages
-from tem.web.i18n import t
+from tem.web import pages
+from tem.words import t
 from tests.web.test_pages import (
     COOP,
     PUBLIC_URL,
     TOKEN,
+    check_of,
     genuine_report,
     malformed_report,
     revoked_report,
@@ -50,14 +54,22 @@ def _iso(moment: datetime) -> str:
 
 
 def _as_json(findings: Iterable[rules.Finding]) -> dict[str, Any]:
-    """``findings`` and their ``reasons`` as :func:`report_json` writes them."""
+    """``findings`` and their ``reasons`` as :meth:`Check.out` writes them."""
     found = list(findings)
     return {
         "findings": [
             {"rule": f.rule, "severity": f.severity, "evidence": f.evidence, "message": f.message}
             for f in found
         ],
-        "reasons": [{"code": f.rule, "message": f.message} for f in found],
+        "reasons": [
+            {
+                "code": f.rule,
+                "message": f.message,
+                "subject": "batch" if f.rule == "recalled" else "stamp",
+                "evidence": f.evidence,
+            }
+            for f in found
+        ],
     }
 
 
@@ -185,7 +197,9 @@ NEW_REPORTS = {
 
 
 def render(report: dict[str, Any], lang: str = "vi", **kwargs: Any) -> str:
-    return pages.render_verify_page(report, lang, token=TOKEN, public_url=PUBLIC_URL, **kwargs)
+    return pages.render_verify_page(
+        check_of(report), lang, token=TOKEN, public_url=PUBLIC_URL, **kwargs
+    )
 
 
 class _Page(HTMLParser):
@@ -424,7 +438,7 @@ def test_stamp_batch_mismatch_is_translated(lang: str) -> None:
     report = genuine_report()
     report["verdict"] = "invalid"
     message = "The stamp's stored batch no longer matches its signature."
-    report["reasons"] = [{"code": "stamp_batch_mismatch", "message": message}]
+    report["reasons"] = [{"code": "stamp_batch_mismatch", "message": message, "subject": "stamp"}]
     _, text = banner_of(render(report, lang))
     assert t(lang, "reason.stamp_batch_mismatch") in text
 
@@ -433,22 +447,41 @@ def test_stamp_batch_mismatch_is_translated(lang: str) -> None:
 def test_rule_reason_without_its_finding_is_translated(rule: str) -> None:
     report = genuine_report()
     report["verdict"] = "suspect"
-    report["reasons"] = [{"code": rule, "message": "ENGLISH ONLY"}]
+    report["reasons"] = [{"code": rule, "message": "ENGLISH ONLY", "subject": "stamp"}]
     _, text = banner_of(render(report, "vi"))
     assert t("vi", f"reason.{rule}") in text
 
 
-def test_finding_text_falls_back_to_the_english_message() -> None:
-    odd = {"rule": "too_many_scans", "severity": "medium", "evidence": {"scans": "many"}}
-    assert pages.finding_text("vi", {**odd, "message": "Scanned a lot."}) == "Scanned a lot."
-    # A time that is not a number makes describe() raise TypeError, not ValueError.
-    wrong_type = {"rule": "too_many_scans", "evidence": {"scans": 30, "first_at": "yesterday"}}
-    assert pages.finding_text("en", {**wrong_type, "message": "Scanned 30 times."}) == (
-        "Scanned 30 times."
+def _finding(rule: str, evidence: dict[str, Any], message: str = "") -> FindingOut:
+    return FindingOut.model_validate(
+        {"rule": rule, "severity": "medium", "evidence": evidence, "message": message}
     )
-    unknown = {"rule": "moon_phase", "evidence": {}, "message": "Scanned at full moon."}
-    assert pages.finding_text("vi", unknown) == "Scanned at full moon."
-    assert pages.finding_text("vi", {"rule": "void", "evidence": None}) == t("vi", "reason.void")
+
+
+def test_finding_text_falls_back_to_the_english_message() -> None:
+    odd = _finding("too_many_scans", {"scans": "many"}, "Scanned a lot.")
+    assert pages.finding_text("vi", odd) == "Scanned a lot."
+    # A time that is not a number makes describe() raise TypeError, not ValueError.
+    wrong_type = _finding(
+        "too_many_scans", {"scans": 30, "first_at": "yesterday"}, "Scanned 30 times."
+    )
+    assert pages.finding_text("en", wrong_type) == "Scanned 30 times."
+    # Without a message, the rule's generic words.
+    assert pages.finding_text("vi", _finding("void", {"voided_at": "soon"})) == t(
+        "vi", "reason.void"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "evidence"), [("moon_phase", {}), ("void", None), ("void", []), (None, {})]
+)
+def test_odd_findings_are_refused_by_the_contract(rule: object, evidence: object) -> None:
+    """An unknown rule or evidence that is no mapping cannot reach the page any more (the
+    old dict page fell back to the message for them)."""
+    with pytest.raises(ValidationError):
+        FindingOut.model_validate(
+            {"rule": rule, "severity": "medium", "evidence": evidence, "message": "x"}
+        )
 
 
 def test_genuine_batch_label_is_unchanged_by_the_new_fields() -> None:
@@ -530,12 +563,32 @@ def test_batch_label_has_no_stamp_section() -> None:
 
 def test_odd_stamp_fields_do_not_crash() -> None:
     report = genuine_stamp_report()
-    report["stamp"] = {"serial": None, "seq": True, "scan_count": -3, "first_scan_at": "soon"}
-    report["findings"] = [{"rule": "too_many_scans"}, "junk", {"evidence": []}]
-    report["scan"] = {"id": "x" * 200}
+    report["stamp"] = _stamp(seq=0, scan_count=-3, first_scan_at=None)
+    report["findings"] = [
+        {"rule": "too_many_scans", "severity": "medium", "evidence": {}, "message": ""}
+    ]
+    report["scan"] = {"id": "x" * 200, "recorded": True}
     html = render(report, "vi")
     assert 'id="stamp"' in html
     assert 'name="province"' not in html
+
+
+@pytest.mark.parametrize(
+    ("field", "odd"),
+    [
+        ("stamp", {"serial": None, "seq": True, "scan_count": -3, "first_scan_at": "soon"}),
+        ("findings", [{"rule": "too_many_scans"}]),
+        ("findings", ["junk"]),
+        ("findings", [{"evidence": []}]),
+        ("scan", {"id": "x" * 200}),
+    ],
+)
+def test_odd_stamp_values_are_refused_by_the_contract(field: str, odd: object) -> None:
+    """What the old dict page had to survive in the stamp part is refused by CheckOut."""
+    report = genuine_stamp_report()
+    report[field] = odd
+    with pytest.raises(ValidationError):
+        check_of(report)
 
 
 # --- the place form -----------------------------------------------------------------------------
@@ -590,7 +643,7 @@ def test_place_shared_is_thanked(lang: str, expected: str) -> None:
 
 def test_place_form_for_odd_scanned_text_is_left_out() -> None:
     html = pages.render_verify_page(
-        genuine_stamp_report(), "vi", token="AB/../CD", public_url=PUBLIC_URL
+        check_of(genuine_stamp_report()), "vi", token="AB/../CD", public_url=PUBLIC_URL
     )
     assert "<form" not in html
 
@@ -816,6 +869,7 @@ def test_every_new_string_is_translated_differently() -> None:
         "share.",
         "report.",
     )
-    keys = [k for k in i18n.STRINGS["en"] if k.startswith(prefixes)]
+    keys = [k for k in words.CATALOGUE["en"] if k.startswith(prefixes)]
     assert len(keys) > 40
-    assert [k for k in keys if t("vi", k) == t("en", k)] == []
+    vi, en = words.CATALOGUE["vi"], words.CATALOGUE["en"]
+    assert [k for k in keys if vi[k] == en[k]] == []
