@@ -137,6 +137,35 @@ def export(
             handle.close()
 
 
+@stamps_app.command("review")
+def review(
+    org: OrgOpt,
+    serial: Annotated[str, typer.Argument(help="Stamp serial, e.g. ABCD-EFGH-JKLM-NPQR.")],
+    note: Annotated[str, typer.Option(help="What the review found (1-2000 characters).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark a stamp's scan history as reviewed (inspector, authority): scans up to now no
+    longer count towards "suspect"; later ones do."""
+    from tem.cli.common import validated
+    from tem.scans import inspection
+    from tem.scans.schemas import StampReview
+    from tem.stamps.tokens import short_serial
+
+    body = validated(StampReview, {"note": note})
+    ctx = Context()
+    with handled(), ctx.session() as session:
+        stamp = inspection.review_stamp(session, principal_for(session, org), serial, body.note)
+        result = {
+            "serial": short_serial(stamp.serial),
+            "reviewed_at": stamp.reviewed_at,
+            "note": stamp.review_note,
+        }
+    if as_json:
+        print_json(result)
+    else:
+        out.print(f"stamp {result['serial']} reviewed; later scans start a new baseline")
+
+
 @stamps_app.command("void")
 def void(
     org: OrgOpt,

@@ -408,6 +408,7 @@ def _out(check: Check) -> CheckOut:
             void_reason=stamp.void_reason,
             scan_count=stamp.scan_count,
             first_scan_at=_aware(stamp.first_scan_at),
+            reviewed_at=_aware(stamp.reviewed_at),
         )
     if check.scan is not None:
         scan_out = ScanOut(id=check.scan.public_id, recorded=True, place_name=check.scan.place_name)

@@ -149,6 +149,11 @@ class StampOut(_Out):
     void_reason: str | None
     scan_count: int
     first_scan_at: datetime | None
+    reviewed_at: datetime | None = Field(
+        default=None,
+        description="When an inspector reviewed its scan history; the clone rules count "
+        "only the scans after it.",
+    )
 
 
 class FindingOut(_Out):

@@ -25,8 +25,11 @@ from tem.scans.schemas import (
     ReportOut,
     ReportUpdate,
     ScanOut,
+    StampReview,
+    StampReviewed,
 )
 from tem.scans.service import new_cookie, session_hash
+from tem.stamps.tokens import short_serial
 from tem.trace.service import batch_out
 
 router = APIRouter(tags=["inspection"])
@@ -258,6 +261,20 @@ def batch_scans(
     """Every scan of a batch's label and stamps, newest first."""
     _batch, scans = inspection.batch_scans(session, principal, batch_id, limit, offset)
     return inspection.scans_out(session, scans)
+
+
+@router.post("/stamps/{serial}/review", response_model=StampReviewed)
+def review_stamp(
+    serial: str, body: StampReview, session: DbSession, principal: CurrentPrincipal
+) -> Any:
+    """Mark a stamp's scan history as reviewed (inspector, authority): scans up to now no
+    longer count towards "suspect", later ones do, and its open suspect alert is closed."""
+    stamp = inspection.review_stamp(session, principal, serial, body.note)
+    return {
+        "serial": short_serial(stamp.serial),
+        "reviewed_at": stamp.reviewed_at,
+        "note": stamp.review_note,
+    }
 
 
 # --- recall -----------------------------------------------------------------------------

@@ -156,6 +156,58 @@ def close_alert(
     return alert
 
 
+def review_stamp(
+    session: Session,
+    principal: Principal,
+    serial_text: str,
+    note: str,
+    *,
+    now: datetime | None = None,
+) -> Stamp:
+    """Mark a stamp's scan history as reviewed: the new baseline for the clone rules.
+
+    Scans up to now no longer count towards "suspect" (a bystander's or a competitor's
+    scans that an inspector has looked at); later scans do, so a real copy still trips.
+    The stamp's open suspect alert is closed with the note, and every verdict says when
+    the history was reviewed.
+
+    Raises:
+        Forbidden: the caller is a cooperative.
+        InvalidInput: the note is empty or over 2000 characters.
+        NotFound: no such stamp.
+    """
+    if not _reviewer(principal):
+        raise Forbidden("only inspectors and authorities review a stamp's history")
+    note = note.strip()
+    if not 1 <= len(note) <= MAX_NOTE:
+        raise InvalidInput(
+            f"say what the review found, in 1 to {MAX_NOTE} characters", field="note"
+        )
+    stamp = get_stamp(session, principal, serial_text)
+    moment = now or datetime.now(UTC)
+    stamp.reviewed_at = moment
+    stamp.reviewed_by_id = principal.organization.id
+    stamp.review_note = note
+    stamp.suspect_since = None
+    subject = f"stamp:{stamp.serial.hex()}"
+    for alert in session.scalars(
+        select(Alert).where(Alert.subject == subject, Alert.status == AlertStatus.OPEN)
+    ):
+        alert.status = AlertStatus.CLOSED
+        alert.evidence = {
+            **(alert.evidence or {}),
+            CLOSURE_KEY: {
+                "at": moment.isoformat(timespec="seconds"),
+                "by": principal.organization.public_id,
+                "note": note,
+                "review": True,
+            },
+        }
+        alert.updated_at = moment
+    session.flush()
+    return stamp
+
+
 def alerts_out(session: Session, alerts: Sequence[Alert]) -> list[dict[str, Any]]:
     """The API shape of ``alerts``, with serials, batch ids and organization ids filled in."""
     stamp_ids = {a.stamp_id for a in alerts if a.stamp_id is not None}

@@ -86,6 +86,18 @@ class AlertClose(BaseModel):
     note: str = Field(min_length=1, max_length=2000, description="Why the alert is closed.")
 
 
+class StampReview(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: str = Field(min_length=1, max_length=2000, description="What the review found.")
+
+
+class StampReviewed(BaseModel):
+    serial: str
+    reviewed_at: datetime
+    note: str
+
+
 class ScanOut(BaseModel):
     id: str
     scanned_at: datetime

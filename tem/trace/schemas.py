@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -40,6 +42,17 @@ class Ocop(Strict):
         return self
 
 
+_TEM_ROUTES = ("/t/", "/api/", "/console/", "/log/")
+
+
+def is_tem_route(path: str) -> bool:
+    """Whether a same-host path names one of Tem's own pages or API routes, as the server
+    would route it (percent-decoded, dot segments resolved, case-insensitively)."""
+    decoded = unquote(unquote(path.split("?", 1)[0].split("#", 1)[0]))
+    resolved = posixpath.normpath("/" + decoded.lstrip("/")).lower() + "/"
+    return resolved.startswith(_TEM_ROUTES) or resolved in ("/t/", "/api/")
+
+
 class ProductCreate(Strict):
     name: str = Field(min_length=1, max_length=200, examples=["Mật ong bạc hà Mèo Vạc"])
     image_url: str = Field(
@@ -65,6 +78,9 @@ class ProductCreate(Strict):
         # "/x" is this host; "//x" and "/\\x" are other hosts to a browser, so refused.
         if value and not re.fullmatch(r"(/(?![/\\])[\w\-./%]*|https://[^\s\"'<>\\]+)", value):
             raise ValueError("must be a path on this server starting with / or an https:// URL")
+        if value.startswith("/") and is_tem_route(value):
+            # Every shopper opening the page would load it: a scan of someone's stamp (H3).
+            raise ValueError("must not point at Tem's own pages or API (/T/, /t/, /api/)")
         return value
 
     @field_validator("gtin")

@@ -48,6 +48,7 @@ from tem.scans.check_schema import (
     StampOut,
 )
 from tem.scans.places import CURRENT_PLACES, find_place
+from tem.trace.schemas import is_tem_route
 from tem.verify.verifier import ReasonCode, ReasonSubject, RecordStatus, Verdict
 from tem.words import (
     VIETNAM_TIME,
@@ -234,9 +235,10 @@ def _day_text(moment: datetime | None, lang: str) -> str:
 
 
 def _image(url: str) -> tuple[str, str]:
-    """(src, link): same-host paths are embedded, https URLs only linked, anything else dropped."""
+    """(src, link): same-host paths are embedded, https URLs only linked, anything else
+    dropped; so is a path to Tem's own pages or API (loading it would scan a stamp, H3)."""
     if _SAME_HOST_PATH.fullmatch(url):
-        return url, ""
+        return ("", "") if is_tem_route(url) else (url, "")
     if _EXTERNAL_LINK.fullmatch(url):
         return "", url
     return "", ""
@@ -406,6 +408,11 @@ def _stamp(
             else ""
         ),
         "normal": t(lang, "stamp.normal") if verdict is Verdict.GENUINE else "",
+        "reviewed": (
+            t(lang, "stamp.reviewed", date=_day_text(stamp.reviewed_at, lang))
+            if stamp.reviewed_at is not None
+            else ""
+        ),
     }
 
 

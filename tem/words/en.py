@@ -226,6 +226,9 @@ WORDS: Final[dict[str, str]] = {
     "stamp.only_since": ", {since}.",
     "stamp.since_today": "today",
     "stamp.since_day": "on {date}",
+    "stamp.reviewed": (
+        "Inspectors reviewed this stamp's scan history on {date}; only scans since then count towards spotting a copy."
+    ),
     "stamp.normal": (
         "A genuine stamp is normally scanned only a few times: when it is sold and when its "
         "buyer checks it. If the number above is unusually large, be careful."

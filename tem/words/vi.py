@@ -227,6 +227,9 @@ WORDS: Final[dict[str, str]] = {
     "stamp.only_since": ", vào {since}.",
     "stamp.since_today": "hôm nay",
     "stamp.since_day": "ngày {date}",
+    "stamp.reviewed": (
+        "Cơ quan quản lý đã kiểm tra lịch sử quét của tem này ngày {date}; chỉ những lần quét sau đó được dùng để phát hiện tem bị sao chép."
+    ),
     "stamp.normal": (
         "Một tem thật thường chỉ được quét vài lần: khi bán và khi người mua kiểm tra. "
         "Nếu con số trên lớn bất thường, hãy cẩn thận."
