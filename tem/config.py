@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     reports_global_per_hour: int = Field(
         default=300, ge=1, description="Counterfeit reports per hour, all clients."
     )
+    exports_per_organization: int = Field(
+        default=2,
+        ge=1,
+        le=1000,
+        description="Label and stamp-list downloads in progress at once per organization, "
+        "per worker.",
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -12,6 +12,7 @@ from tem.config import Settings
 from tem.db import make_engine, session_factory
 from tem.http.ratelimit import Limits
 from tem.http.state import AppState
+from tem.http.streaming import ExportSlots
 from tem.keys.endpoints import router as keys_router
 from tem.keys.store import KeyStore
 from tem.labels.endpoints import router as labels_router
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
             reports_global_per_hour=settings.reports_global_per_hour,
         ),
         secret=secret,
+        exports=ExportSlots(settings.exports_per_organization),
     )
     app = FastAPI(
         title="Tem",
