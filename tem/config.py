@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         default="text",
         description="One line per request on stderr: text, or json (one JSON object a line).",
     )
+    exports_per_organization: int = Field(
+        default=2,
+        ge=1,
+        le=1000,
+        description="Label and stamp-list downloads in progress at once per organization, "
+        "per worker.",
+    )
 
     @field_validator("public_url")
     @classmethod

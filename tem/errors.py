@@ -55,6 +55,25 @@ class Forbidden(TemError):
     code = "forbidden"
 
 
+class Busy(TemError):
+    """Too much of this work is in progress; try again in ``retry_after`` seconds (HTTP 503, exit 7).
+
+    Sent with a ``Retry-After`` header (RFC 9110 §10.2.3).
+    """
+
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)
+
+
+class TooManyRequests(Busy):
+    """The caller already has as much of this work in progress as it may (HTTP 429, exit 7)."""
+
+    code = "too_many_requests"
+
+
 class ConfigurationError(TemError):
     """Settings or the data directory are missing or unsafe (exit 6)."""
 

@@ -35,6 +35,7 @@ EXIT_CODES: dict[type[errors.TemError], int] = {
     errors.Unauthorized: 5,
     errors.ConfigurationError: 6,
     errors.KeyStoreError: 6,
+    errors.Busy: 7,
 }
 
 M = TypeVar("M", bound=BaseModel)

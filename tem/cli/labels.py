@@ -18,7 +18,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.orm import Session
 
 from tem import errors
-from tem.cli.common import Context, batch_ref, err, fail, handled, out, principal_for
+from tem.cli.common import (
+    Context,
+    batch_ref,
+    err,
+    fail,
+    handled,
+    out,
+    principal_for,
+    validated,
+)
 from tem.labels import export
 from tem.labels.render import label_png, label_svg
 
@@ -28,6 +37,7 @@ labels_app = typer.Typer(
 )
 
 _SHEET = "PDF sticker sheet"
+_about = export.described
 _THERMAL = "ZPL thermal printer"
 
 
@@ -51,90 +61,51 @@ def print_labels(
         int | None, typer.Option(help="Copies of a batch label, 1 to 10,000 (default 1).")
     ] = None,
     preset: Annotated[
-        str | None,
-        typer.Option(
-            help="Sticker sheet: a4-3x7 (default), a4-3x8, a4-4x10, a4-5x13.",
-            rich_help_panel=_SHEET,
-        ),
+        str | None, typer.Option(help=_about("preset"), rich_help_panel=_SHEET)
     ] = None,
-    rows: Annotated[
-        int | None, typer.Option(help="Custom grid: labels down.", rich_help_panel=_SHEET)
-    ] = None,
-    cols: Annotated[
-        int | None, typer.Option(help="Custom grid: labels across.", rich_help_panel=_SHEET)
-    ] = None,
+    rows: Annotated[int | None, typer.Option(help=_about("rows"), rich_help_panel=_SHEET)] = None,
+    cols: Annotated[int | None, typer.Option(help=_about("cols"), rich_help_panel=_SHEET)] = None,
     label_width: Annotated[
-        float | None, typer.Option(help="Custom grid: label width, mm.", rich_help_panel=_SHEET)
+        float | None, typer.Option(help=_about("label_width"), rich_help_panel=_SHEET)
     ] = None,
     label_height: Annotated[
-        float | None, typer.Option(help="Custom grid: label height, mm.", rich_help_panel=_SHEET)
+        float | None, typer.Option(help=_about("label_height"), rich_help_panel=_SHEET)
     ] = None,
     margin_top: Annotated[
-        float | None,
-        typer.Option(
-            help="Custom grid: page top to the first label, mm (default: centred).",
-            rich_help_panel=_SHEET,
-        ),
+        float | None, typer.Option(help=_about("margin_top"), rich_help_panel=_SHEET)
     ] = None,
     margin_left: Annotated[
-        float | None,
-        typer.Option(
-            help="Custom grid: page left to the first label, mm (default: centred).",
-            rich_help_panel=_SHEET,
-        ),
+        float | None, typer.Option(help=_about("margin_left"), rich_help_panel=_SHEET)
     ] = None,
     gap_x: Annotated[
-        float | None,
-        typer.Option(help="Custom grid: gap between columns, mm.", rich_help_panel=_SHEET),
+        float | None, typer.Option(help=_about("gap_x"), rich_help_panel=_SHEET)
     ] = None,
     gap_y: Annotated[
-        float | None,
-        typer.Option(help="Custom grid: gap between rows, mm.", rich_help_panel=_SHEET),
+        float | None, typer.Option(help=_about("gap_y"), rich_help_panel=_SHEET)
     ] = None,
-    page: Annotated[
-        str | None,
-        typer.Option(
-            help="Custom grid: page size a4 (default), a5, letter.", rich_help_panel=_SHEET
-        ),
-    ] = None,
+    page: Annotated[str | None, typer.Option(help=_about("page"), rich_help_panel=_SHEET)] = None,
     crop_marks: Annotated[
         bool | None,
         typer.Option(
-            "--crop-marks/--no-crop-marks",
-            help="Cutting marks in the margins.",
-            rich_help_panel=_SHEET,
+            "--crop-marks/--no-crop-marks", help=_about("crop_marks"), rich_help_panel=_SHEET
         ),
     ] = None,
     page_numbers: Annotated[
         bool | None,
         typer.Option(
             "--page-numbers/--no-page-numbers",
-            help="Page numbers in the margin (default on).",
+            help=_about("page_numbers"),
             rich_help_panel=_SHEET,
         ),
     ] = None,
-    dpi: Annotated[
-        int | None,
-        typer.Option(
-            help="The printer's resolution: ZPL 203 (default), 300 or 600; PDF 300 (default).",
-        ),
-    ] = None,
+    dpi: Annotated[int | None, typer.Option(help=_about("dpi"))] = None,
     width_mm: Annotated[
-        float | None,
-        typer.Option(help="Thermal label width, mm (default 50).", rich_help_panel=_THERMAL),
+        float | None, typer.Option(help=_about("width_mm"), rich_help_panel=_THERMAL)
     ] = None,
     height_mm: Annotated[
-        float | None,
-        typer.Option(help="Thermal label height, mm (default 30).", rich_help_panel=_THERMAL),
+        float | None, typer.Option(help=_about("height_mm"), rich_help_panel=_THERMAL)
     ] = None,
-    font: Annotated[
-        str | None,
-        typer.Option(
-            help="Printer font: 0 (built in, no Vietnamese; default) or a Unicode TrueType "
-            "font on the printer such as E:TT0003M_.TTF.",
-            rich_help_panel=_THERMAL,
-        ),
-    ] = None,
+    font: Annotated[str | None, typer.Option(help=_about("font"), rich_help_panel=_THERMAL)] = None,
 ) -> None:
     """Print a batch's labels or a print run's stamps to a file, with a progress bar.
 
@@ -148,26 +119,31 @@ def print_labels(
         fail("--copies is for a batch label; a print run prints each stamp once")
     ctx = Context()
     public_url = ctx.settings.public_url
+    # The API's own model: the same bounds and defaults as its query parameters.
+    chosen = validated(
+        export.LabelOptions,
+        {
+            "preset": preset,
+            "rows": rows,
+            "cols": cols,
+            "label_width": label_width,
+            "label_height": label_height,
+            "margin_top": margin_top,
+            "margin_left": margin_left,
+            "gap_x": gap_x,
+            "gap_y": gap_y,
+            "page": page,
+            "crop_marks": crop_marks,
+            "page_numbers": page_numbers,
+            "dpi": dpi,
+            "width_mm": width_mm,
+            "height_mm": height_mm,
+            "font": font,
+        },
+    )
     with handled():
-        options = export.print_options(
-            fmt,
-            preset_name=preset,
-            rows=rows,
-            cols=cols,
-            label_width=label_width,
-            label_height=label_height,
-            margin_top=margin_top,
-            margin_left=margin_left,
-            gap_x=gap_x,
-            gap_y=gap_y,
-            page=page,
-            crop_marks=crop_marks,
-            page_numbers=page_numbers,
-            dpi=dpi,
-            width_mm=width_mm,
-            height_mm=height_mm,
-            font=font,
-        )
+        # ``zip`` is the API's name for a ZIP of images; here --format says svg or png.
+        options = export.print_options(fmt) if fmt == "zip" else chosen.build(fmt)
     with handled(), ctx.session() as session:
         principal = principal_for(session, org)
         batch_id = None if batch is None else batch_ref(session, principal, batch).public_id.hex()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -115,26 +114,24 @@ def export(
     ] = None,
 ) -> None:
     """Write the run's stamps as CSV for a print shop: serial, URL, batch, sequence."""
-    from tem.stamps import service
+    from tem.labels import export as printing
 
     ctx = Context()
     try:
-        handle = out_file.open("w", newline="", encoding="utf-8") if out_file else sys.stdout
+        handle = out_file.open("wb") if out_file else sys.stdout.buffer
     except OSError as exc:
         fail(f"cannot write {out_file}: {exc.strerror}")
     try:
         with handled(), ctx.session() as session:
-            found = service.get_run(session, principal_for(session, org), run)
-            from tem.stamps.endpoints import run_id_batch
-
-            batch_hex = run_id_batch(session, found)
-            writer = csv.writer(handle)
-            writer.writerow(["serial", "url", "batch", "sequence"])
-            for stamp in service.iter_run_stamps(session, found, ctx.settings.public_url):
-                writer.writerow([stamp.short_serial, stamp.url, batch_hex, stamp.seq])
+            public_url = ctx.settings.public_url
+            job = printing.stamps_job(session, principal_for(session, org), run, public_url)
+            csv_options = printing.print_options("csv")
+            printing.write_job(session, job, csv_options, handle, public_url=public_url)
     finally:
         if out_file:
             handle.close()
+        else:
+            handle.flush()
 
 
 @stamps_app.command("review")

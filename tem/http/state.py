@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tem.config import Settings
 from tem.http.ratelimit import Limits
+from tem.http.streaming import ExportSlots
 from tem.keys import service as keys
 from tem.keys.store import KeyStore
 from tem.models import Endorsement, Revocation, SigningKey
@@ -34,6 +35,7 @@ class AppState:
     store: KeyStore
     limits: Limits
     secret: bytes
+    exports: ExportSlots = field(default_factory=ExportSlots)
     _trust: tuple[tuple[int, int, int, int], TrustStore] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

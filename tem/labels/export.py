@@ -12,7 +12,13 @@ One path for the CLI (``tem labels print``) and the API (``…/labels.{fmt}``):
    a print shop (:func:`write_csv`).
 
 Every writer consumes its labels lazily; a print run's stamps come from the database in
-batches (:func:`tem.stamps.service.iter_run_stamps`), so memory does not grow with it.
+pages, so memory does not grow with it. Given a session factory rather than a session,
+each page is read in a short session of its own
+(:func:`tem.stamps.service.stream_run_stamps`): a download that a client reads slowly,
+or not at all, then holds no database connection while it waits.
+
+Printable outputs (labels and the print shop's CSV, i.e. every stamp's URL) are for the
+cooperative that owns the batch only: whoever holds them can print valid stamps.
 """
 
 from __future__ import annotations
@@ -27,17 +33,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import BinaryIO, Final, Literal, TextIO, cast, get_args
 
-from sqlalchemy.orm import Session
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session, sessionmaker
 
-from tem.errors import Conflict, InvalidInput, NotFound
+from tem.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tem.labels import zpl
 from tem.labels.pdf import write_pdf
 from tem.labels.render import LabelContent, clean_text, label_png, label_svg
 from tem.labels.service import label_content
-from tem.labels.sheets import PRESETS, SheetLayout, custom_layout, preset
-from tem.models import Batch, PrintRun, RunStatus
+from tem.labels.sheets import PAGE_SIZES, PRESETS, SheetLayout, custom_layout, preset
+from tem.models import Batch, PrintRun, Role, RunStatus
 from tem.orgs.service import Principal
-from tem.stamps.service import get_run, iter_run_stamps
+from tem.stamps.service import StampRow, get_run, iter_run_stamps, stream_run_stamps
 from tem.trace.service import get_batch
 
 Format = Literal["pdf", "zpl", "svg", "png", "csv"]
@@ -51,6 +58,9 @@ CSV_COLUMNS: Final = ("serial", "url", "batch", "sequence")
 """The columns of ``GET /print-runs/{id}/stamps.csv`` and ``tem stamps export``."""
 
 Progress = Callable[[int], None]
+Source = Session | sessionmaker[Session]
+"""Where a run's stamps are read: a session (read within it, as the CLI does) or a factory
+(each page in a short session of its own, as a streamed download does)."""
 
 
 # --- what to print ---------------------------------------------------------------------
@@ -107,14 +117,16 @@ def print_job(
 ) -> PrintJob:
     """The labels to print: the batch ``batch_id`` (hex id) or the print run ``run_id``.
 
-    The batch's or run's cooperative, inspectors and authorities may print them.
+    Only the batch's or run's own cooperative may print them (:func:`require_printer`).
 
     Raises:
         InvalidInput: neither or both of a batch and a run are given, ``copies`` is not
             1 to 10,000, or copies are asked of a print run (each stamp prints once).
+        Forbidden: the caller is not a cooperative.
         NotFound: no such batch or run, or it is another cooperative's.
         Conflict: the batch is recalled, or the run is still being issued.
     """
+    require_printer(principal)
     if (batch_id is None) == (run_id is None):
         raise InvalidInput("give either a batch or a print run to print", field="batch")
     if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= MAX_COPIES:
@@ -153,30 +165,74 @@ def print_job(
     )
 
 
+def require_printer(principal: Principal) -> None:
+    """Printable outputs are for cooperatives, each for its own batches only.
+
+    A stamp's URL is all it takes to print a valid stamp, so neither an inspector nor
+    an authority may download labels or the print shop's CSV; the lookups that follow
+    (:func:`tem.trace.service.get_batch`, :func:`tem.stamps.service.get_run`) keep a
+    cooperative to its own.
+
+    Raises:
+        Forbidden: the caller is not a cooperative.
+    """
+    if principal.role is not Role.COOPERATIVE:
+        raise Forbidden("labels and stamp lists are printed by the cooperative that owns the batch")
+
+
+def stamps_job(session: Session, principal: Principal, run_id: str, public_url: str) -> PrintJob:
+    """Every stamp issued so far in the run ``run_id``, for its CSV (``stamps.csv``).
+
+    Unlike :func:`print_job` this lists a run still being issued, or of a recalled batch,
+    as it stands: the list is a record of what was issued, not a request to print.
+
+    Raises:
+        Forbidden: the caller is not a cooperative.
+        NotFound: no such run, or it is another cooperative's.
+    """
+    require_printer(principal)
+    run = get_run(session, principal, run_id)
+    batch = session.get(Batch, run.batch_id)
+    if batch is None:  # pragma: no cover - foreign key
+        raise NotFound("no batch for that print run")
+    return PrintJob(
+        label=label_content(batch, public_url),
+        batch_pk=batch.id,
+        batch_hex=batch.public_id.hex(),
+        lot_code=batch.lot_code,
+        run_pk=run.id,
+        run_id=run.public_id,
+        total=run.issued,
+    )
+
+
+def _run_stamps(source: Source, run_pk: int, public_url: str) -> Iterator[StampRow]:
+    if isinstance(source, Session):
+        run = source.get(PrintRun, run_pk)
+        if run is None:
+            raise NotFound("no print run with that id")
+        return iter_run_stamps(source, run, public_url)
+    return stream_run_stamps(source, run_pk, public_url)
+
+
 def job_labels(
-    session: Session, job: PrintJob, public_url: str
+    source: Source, job: PrintJob, public_url: str
 ) -> Generator[LabelContent, None, None]:
-    """The job's labels in print order, streamed; consume them while ``session`` is open."""
+    """The job's labels in print order, streamed from ``source`` (see :data:`Source`)."""
     if job.run_pk is None:
         yield from itertools.repeat(job.label, job.copies)
         return
-    run = session.get(PrintRun, job.run_pk)
-    if run is None:
-        raise NotFound("no print run with that id")
-    for stamp in iter_run_stamps(session, run, public_url):
+    for stamp in _run_stamps(source, job.run_pk, public_url):
         yield replace(job.label, url=stamp.url, serial=stamp.short_serial)
 
 
-def job_rows(session: Session, job: PrintJob, public_url: str) -> Iterator[PrintRow]:
+def job_rows(source: Source, job: PrintJob, public_url: str) -> Iterator[PrintRow]:
     """The job's CSV rows in print order, streamed, as :func:`job_labels`."""
     if job.run_pk is None:
         for sequence in range(1, job.copies + 1):
             yield PrintRow(sequence, "", job.label.url, job.batch_hex)
         return
-    run = session.get(PrintRun, job.run_pk)
-    if run is None:
-        raise NotFound("no print run with that id")
-    for stamp in iter_run_stamps(session, run, public_url):
+    for stamp in _run_stamps(source, job.run_pk, public_url):
         yield PrintRow(stamp.seq, stamp.short_serial, stamp.url, job.batch_hex)
 
 
@@ -342,6 +398,123 @@ def print_options(
 
 _GRID_REQUIRED: Final = ("rows", "cols", "label width", "label height")
 
+_MM: Final = 300.0  # no sheet label, margin or gap is longer than an A4 page
+_THERMAL_MM: Final = 250.0  # the widest thermal printers take 4-inch (~104 mm) labels
+
+
+class LabelOptions(BaseModel):
+    """Every print option a caller may give, with its bounds: the API's query parameters
+    and ``tem labels print``'s options are both this model.
+
+    ``None`` is "not given": :meth:`build` refuses an option of another format and
+    fills in the format's defaults (:func:`print_options`).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    preset: str | None = Field(
+        None,
+        max_length=40,
+        description=f"PDF sticker sheet: {', '.join(PRESETS)} (default {DEFAULT_PRESET}).",
+    )
+    rows: int | None = Field(None, ge=1, le=50, description="PDF custom grid: labels down.")
+    cols: int | None = Field(None, ge=1, le=50, description="PDF custom grid: labels across.")
+    label_width: float | None = Field(
+        None, gt=0, le=_MM, description="PDF custom grid: label width, mm."
+    )
+    label_height: float | None = Field(
+        None, gt=0, le=_MM, description="PDF custom grid: label height, mm."
+    )
+    margin_top: float | None = Field(
+        None,
+        ge=0,
+        le=_MM,
+        description="PDF custom grid: page top to the first label, mm (default: centred).",
+    )
+    margin_left: float | None = Field(
+        None,
+        ge=0,
+        le=_MM,
+        description="PDF custom grid: page left to the first label, mm (default: centred).",
+    )
+    gap_x: float | None = Field(
+        None, ge=0, le=_MM, description="PDF custom grid: gap between columns, mm (default 0)."
+    )
+    gap_y: float | None = Field(
+        None, ge=0, le=_MM, description="PDF custom grid: gap between rows, mm (default 0)."
+    )
+    page: str | None = Field(
+        None,
+        max_length=20,
+        description=f"PDF custom grid: page size {', '.join(PAGE_SIZES)} (default a4).",
+    )
+    crop_marks: bool | None = Field(None, description="PDF: cutting marks in the margins.")
+    page_numbers: bool | None = Field(
+        None, description="PDF: page numbers in the margin (default on)."
+    )
+    dpi: int | None = Field(
+        None,
+        description=f"The printer's resolution: ZPL {', '.join(map(str, zpl.DOTS_PER_MM))} "
+        f"(default {zpl.DEFAULT_DPI}); PDF {DEFAULT_PDF_DPI} (default).",
+    )
+    width_mm: float | None = Field(
+        None,
+        gt=0,
+        le=_THERMAL_MM,
+        description=f"ZPL thermal label width, mm (default {zpl.DEFAULT_WIDTH_MM:g}).",
+    )
+    height_mm: float | None = Field(
+        None,
+        gt=0,
+        le=_THERMAL_MM,
+        description=f"ZPL thermal label height, mm (default {zpl.DEFAULT_HEIGHT_MM:g}).",
+    )
+    font: str | None = Field(
+        None,
+        max_length=40,
+        description=f"ZPL printer font: {zpl.DEFAULT_FONT} (built in, no Vietnamese; default) "
+        "or a Unicode TrueType font on the printer such as E:TT0003M_.TTF.",
+    )
+    image: ImageFormat | None = Field(
+        None, description="labels.zip only: svg (default) or png images."
+    )
+
+    def build(self, fmt: str) -> PrintOptions:
+        """The settings for ``fmt`` (pdf, zpl, svg, png, csv), or ``zip`` of ``image``.
+
+        Raises:
+            InvalidInput: as :func:`print_options`; ``image`` given for another format
+                than ``zip``.
+        """
+        if fmt == "zip":
+            fmt = self.image or "svg"
+        elif self.image is not None:
+            raise InvalidInput("image: only for labels.zip", field="image")
+        return print_options(
+            fmt,
+            preset_name=self.preset,
+            rows=self.rows,
+            cols=self.cols,
+            label_width=self.label_width,
+            label_height=self.label_height,
+            margin_top=self.margin_top,
+            margin_left=self.margin_left,
+            gap_x=self.gap_x,
+            gap_y=self.gap_y,
+            page=self.page,
+            crop_marks=self.crop_marks,
+            page_numbers=self.page_numbers,
+            dpi=self.dpi,
+            width_mm=self.width_mm,
+            height_mm=self.height_mm,
+            font=self.font,
+        )
+
+
+def described(name: str) -> str:
+    """The description of the :class:`LabelOptions` field ``name`` (the CLI's help)."""
+    return LabelOptions.model_fields[name].description or ""
+
 
 def _only_for(fmt: str, owner: str, given: Mapping[str, object], what: str) -> None:
     if fmt == owner:
@@ -380,7 +553,7 @@ def _custom_sheet(
 # --- checking and writing ---------------------------------------------------------------
 
 
-def check_job(session: Session, job: PrintJob, options: PrintOptions, public_url: str) -> None:
+def check_job(source: Source, job: PrintJob, options: PrintOptions, public_url: str) -> None:
     """Render the job's first label in the target format, to refuse it before printing.
 
     The labels of a job share their text, and stamp URLs all have the same length, so
@@ -391,7 +564,7 @@ def check_job(session: Session, job: PrintJob, options: PrintOptions, public_url
             label with its quiet zone, or a text does not fit; the message names the
             smallest label that works.
     """
-    labels = job_labels(session, job, public_url)
+    labels = job_labels(source, job, public_url)
     try:
         first = next(labels, None)
     finally:
@@ -416,7 +589,7 @@ def check_job(session: Session, job: PrintJob, options: PrintOptions, public_url
 
 
 def write_job(
-    session: Session,
+    source: Source,
     job: PrintJob,
     options: PrintOptions,
     out: BinaryIO,
@@ -426,13 +599,15 @@ def write_job(
 ) -> int:
     """Write every label of ``job`` to ``out`` in ``options.fmt``; return how many.
 
+    The stamps come from ``source`` (see :data:`Source`).
+
     Raises:
         InvalidInput: as :func:`check_job` (which callers run first, so that an error
             comes before the first byte).
     """
     if options.fmt == "csv":
-        return _with_text(out, lambda text: write_csv(job_rows(session, job, public_url), text))
-    labels = job_labels(session, job, public_url)
+        return _with_text(out, lambda text: write_csv(job_rows(source, job, public_url), text))
+    labels = job_labels(source, job, public_url)
     if options.fmt == "pdf":
         assert options.layout is not None
         assert options.dpi is not None

@@ -9,18 +9,32 @@ they grant it), no comments, no colour profile, no text chunks.
 from __future__ import annotations
 
 import struct
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from tem.errors import InvalidInput
+from tem.errors import Busy, InvalidInput
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; larger is refused before decoding
+MAX_PIXELS = 24_000_000  # a 24-megapixel phone photo; larger is refused before decoding
+# What decoding one photo may cost at its peak, estimated from the header before a
+# pixel is decoded (see _peak_bytes_per_pixel). With MAX_CONCURRENT_DECODES at once the
+# photos hold at most about 340 MB together. It takes any JPEG up to MAX_PIXELS (decoded
+# at reduced scale), an RGB PNG up to 24 megapixels, an RGBA PNG up to 14, a WebP up
+# to 9.8 (8 with transparency).
+MAX_DECODE_BYTES = 160 * 1024 * 1024
 MAX_SIDE = 2048  # stored photos are downscaled so their longest side is at most this
 JPEG_QUALITY = 85
+# Photos decoded at once in this process; the others wait their turn, at most
+# DECODE_WAIT_SECONDS, so memory stays bounded however many reports arrive together.
+MAX_CONCURRENT_DECODES: Final = 2
+DECODE_WAIT_SECONDS = 30.0
+_DECODES = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
 
 _FIELD = "photo"
 _MIB = 1024 * 1024
@@ -71,13 +85,21 @@ def validate_photo(
     every piece of metadata is dropped, and the photo is downscaled so its longest
     side is at most 2048 pixels.
 
+    What a photo may cost is decided from its header before any pixel is decoded
+    (``max_pixels``, and :data:`MAX_DECODE_BYTES` for what decoding would hold or
+    inflate), a JPEG is decoded at the smallest scale that still gives 2048 pixels,
+    and at most :data:`MAX_CONCURRENT_DECODES` photos are decoded at once in the
+    process, so a few hundred kilobytes cannot make the server hold gigabytes.
+
     ``declared_type`` (the upload's ``Content-Type``) is accepted so callers can
     pass what they have, and deliberately ignored: only the bytes decide.
 
     Raises:
         InvalidInput: (``field="photo"``) the photo is empty, larger than
             ``MAX_PHOTO_BYTES``, not a JPEG, PNG or WebP image, has more than
-            ``max_pixels`` pixels (a decompression bomb), or is damaged or truncated.
+            ``max_pixels`` pixels or would cost more than ``MAX_DECODE_BYTES`` to decode
+            (a decompression bomb), or is damaged or truncated.
+        Busy: other photos kept the decoder busy for ``DECODE_WAIT_SECONDS``.
     """
     del declared_type  # never trusted; see the docstring
     # 1. Size in bytes, before any parsing.
@@ -108,18 +130,21 @@ def validate_photo(
             checked.verify()
         with _open(data, max_pixels) as image:
             # A JPEG can be decoded at 1/2, 1/4 or 1/8 scale for free; ask for no
-            # less than we keep, so a 40-megapixel photo is not held whole in memory.
-            image.draft(None, (MAX_SIDE, MAX_SIDE))
-            image.load()
-            # 4. Clean: orientation into the pixels, pixels into a storable mode,
-            #    downscale, and drop everything that is not pixels.
-            cleaned = _clean(image, media_type)
+            # less than we keep, so a 24-megapixel photo is not held whole in memory.
+            image.draft(None, _fitted(image.size))
+            # 4. What decoding will cost, from the header and the draft scale.
+            _check_decode_cost(image, data)
+            # 5. Decode and clean, a few photos at a time: orientation into the
+            #    pixels, pixels into a storable mode, downscale, drop all but pixels.
+            with _decode_slot():
+                image.load()
+                cleaned = _clean(image, media_type)
     except Image.DecompressionBombError as bomb:
         raise InvalidInput(_too_many_pixels(max_pixels), field=_FIELD) from bomb
     except _DAMAGED as damaged:
         raise InvalidInput(_DAMAGED_MESSAGE, field=_FIELD) from damaged
 
-    # 5. Encode afresh. No exif, icc_profile, comment or pnginfo is passed, and
+    # 6. Encode afresh. No exif, icc_profile, comment or pnginfo is passed, and
     #    ``info`` is empty, so the encoders have nothing but pixels to write.
     out = BytesIO()
     if media_type == "image/png":
@@ -166,9 +191,83 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
         raise InvalidInput(_DAMAGED_MESSAGE, field=_FIELD) from damaged
 
 
+def _fitted(size: tuple[int, int]) -> tuple[int, int]:
+    """The size ``size`` is downscaled to so that its longest side is at most MAX_SIDE."""
+    width, height = size
+    longest = max(width, height, 1)
+    if longest <= MAX_SIDE:
+        return width, height
+    return max(1, round(width * MAX_SIDE / longest)), max(1, round(height * MAX_SIDE / longest))
+
+
+def _peak_bytes_per_pixel(image: Image.Image, sixteen_bit: bool) -> int:
+    """What each pixel of ``image`` (opened, not decoded) costs at the peak of checking it.
+
+    Measured with Pillow 13: the decoded pixels (RGB and RGBA take 4 bytes, greyscale
+    1, 16-bit greyscale 2), the resize's intermediate image, the premultiplied copy
+    that downscaling a picture with transparency makes, and libwebp's own buffers
+    (a WebP is held about three times over). A palette or bilevel picture is
+    converted to true colour before it is downscaled.
+    """
+    alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if image.format == "WEBP":
+        return 21 if alpha else 17
+    if image.mode == "L":
+        return 2
+    if image.mode.startswith("I"):
+        return 4
+    return (12 if alpha else 7) + (1 if sixteen_bit else 0)
+
+
+def _check_decode_cost(image: Image.Image, data: bytes) -> None:
+    """Refuse a photo whose decoding would cost more than MAX_DECODE_BYTES at its peak.
+
+    ``image`` is opened, not decoded, with its JPEG draft scale already chosen, so its
+    size is the size that will be decoded. A 16-bit PNG (bit depth in its IHDR chunk,
+    PNG specification §11.2.2) is refused sooner: it inflates twice the bytes.
+    """
+    width, height = image.size
+    sixteen_bit = image.format == "PNG" and data[12:16] == b"IHDR" and data[24:25] == b"\x10"
+    if width * height * _peak_bytes_per_pixel(image, sixteen_bit) > MAX_DECODE_BYTES:
+        depth = " at 16 bits a channel" if sixteen_bit else ""
+        raise InvalidInput(
+            f"the photo is {width} × {height} pixels{depth}, too large to check; "
+            "send a JPEG photo or a smaller picture",
+            field=_FIELD,
+        )
+
+
+@contextmanager
+def _decode_slot() -> Iterator[None]:
+    """Hold one of the process's MAX_CONCURRENT_DECODES decoding slots, waiting for one.
+
+    Raises:
+        Busy: no slot came free within DECODE_WAIT_SECONDS.
+    """
+    if not _DECODES.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise Busy(
+            "many photos are being checked right now; send the report again in a minute",
+            retry_after=60,
+        )
+    try:
+        yield
+    finally:
+        _DECODES.release()
+
+
 def _clean(image: Image.Image, media_type: str) -> Image.Image:
-    """A new image holding only ``image``'s pixels, upright, storable and at most MAX_SIDE."""
-    pixels = ImageOps.exif_transpose(image)  # a copy: ``image`` is never changed
+    """``image``'s pixels, upright, storable and at most MAX_SIDE; ``image`` is downscaled in place.
+
+    Everything that copies the pixels happens after the downscale, so a photo is
+    held at full size once, not three times.
+    """
+    if image.mode in ("1", "P") and max(image.size) > MAX_SIDE:
+        # Palette and 1-bit images would be resized with nearest-neighbour; a
+        # true-colour copy resizes smoothly.
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+    # In place: the full-size pixels are released as soon as the smaller ones exist.
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    pixels = ImageOps.exif_transpose(image)  # a copy, of the downscaled pixels
     if pixels.mode.startswith("I"):
         # 16-bit greyscale PNG: a plain conversion would clip everything above 255 to
         # white, so scale the range down to 8 bits instead.
@@ -177,11 +276,6 @@ def _clean(image: Image.Image, media_type: str) -> Image.Image:
         pixels = _flatten_to_rgb(pixels)
     elif pixels.mode not in _PNG_MODES:
         pixels = pixels.convert("RGBA" if pixels.has_transparency_data else "RGB")
-    if pixels.mode in ("1", "P") and max(pixels.size) > MAX_SIDE:
-        # Palette and 1-bit images would be resized with nearest-neighbour; a
-        # true-colour copy resizes smoothly.
-        pixels = pixels.convert("RGBA" if pixels.has_transparency_data else "RGB")
-    pixels.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     # Keep only what changes how the pixels look in a PNG: palette transparency.
     transparency = pixels.info.get("transparency") if media_type == "image/png" else None
     pixels.info = {} if transparency is None else {"transparency": transparency}

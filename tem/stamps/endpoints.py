@@ -1,20 +1,19 @@
-"""/api/v1 print runs and stamps: issue, resume, export, look up, void."""
+"""/api/v1 print runs and stamps: issue, resume, look up, void.
+
+The run's CSV for a print shop (``stamps.csv``) is served with the labels, by
+:mod:`tem.labels.print_endpoints`.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Response
-from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tem.crypto.keys import KeyId
 from tem.crypto.statements import BatchId, Serial, token_url
-from tem.db import unit_of_work
 from tem.http.deps import CurrentPrincipal, DbSession, State
 from tem.models import Batch, PrintRun, RunStatus, SigningKey, Stamp
 from tem.stamps import service
@@ -60,10 +59,6 @@ def resume_run(run_id: str, session: DbSession, state: State, principal: Current
     return service.run_out(session, run)
 
 
-def run_id_batch(session: Session, run: PrintRun) -> str:
-    return (session.scalar(select(Batch.public_id).where(Batch.id == run.batch_id)) or b"").hex()
-
-
 @router.get("/print-runs/{run_id}", response_model=RunOut)
 def get_run(run_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
     return service.run_out(session, service.get_run(session, principal, run_id))
@@ -73,38 +68,6 @@ def get_run(run_id: str, session: DbSession, principal: CurrentPrincipal) -> Any
 def list_runs(batch_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
     batch = get_batch(session, principal, batch_id)
     return [service.run_out(session, r) for r in service.list_runs(session, principal, batch)]
-
-
-@router.get("/print-runs/{run_id}/stamps.csv", responses={200: {"content": {"text/csv": {}}}})
-def export_csv(
-    run_id: str, session: DbSession, state: State, principal: CurrentPrincipal
-) -> StreamingResponse:
-    """Every stamp of the run for a print shop: serial, URL, batch, sequence number (streamed)."""
-    run = service.get_run(session, principal, run_id)
-    run_pk, public_url = run.id, state.settings.public_url
-
-    def rows() -> Iterator[str]:
-        # A session of its own: the request's unit of work ends before the body is streamed.
-        with unit_of_work(state.sessions) as own:
-            found = own.get(PrintRun, run_pk)
-            assert found is not None
-            batch_hex = run_id_batch(own, found)
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(["serial", "url", "batch", "sequence"])
-            for stamp in service.iter_run_stamps(own, found, public_url):
-                writer.writerow([stamp.short_serial, stamp.url, batch_hex, stamp.seq])
-                if buffer.tell() > 64_000:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-            yield buffer.getvalue()
-
-    return StreamingResponse(
-        rows(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="stamps-{run.public_id}.csv"'},
-    )
 
 
 def stamp_out(session: Session, stamp: Stamp, public_url: str) -> dict[str, Any]:

@@ -282,6 +282,45 @@ def iter_run_stamps(
         yield StampRow(seq, serial, token, token_url(public_url, token))
 
 
+def stream_run_stamps(
+    sessions: sessionmaker[Session], run_pk: int, public_url: str, *, page: int = 1000
+) -> Iterator[StampRow]:
+    """Every stamp of the run in print order, each page read in a short session of its own.
+
+    No database connection is held between pages, so a consumer that is slow (a client
+    reading a download slowly, or not at all) holds none while it works or waits.
+
+    Raises:
+        NotFound: the run is gone.
+    """
+    with sessions() as session:
+        run = session.get(PrintRun, run_pk)
+        if run is None:
+            raise NotFound("no print run with that id")
+        kid = KeyId(
+            session.scalar(select(SigningKey.kid).where(SigningKey.id == run.signing_key_id)) or b""
+        )
+        batch_public = BatchId(
+            session.scalar(select(Batch.public_id).where(Batch.id == run.batch_id)) or b""
+        )
+        issued_at = run.issued_at
+    after = 0
+    while True:
+        with sessions() as session:
+            rows = session.execute(
+                select(Stamp.seq, Stamp.serial, Stamp.signature)
+                .where(Stamp.run_id == run_pk, Stamp.seq > after)
+                .order_by(Stamp.seq)
+                .limit(page)
+            ).all()
+        for seq, serial, signature in rows:
+            token = stamp_token_text(kid, batch_public, issued_at, Serial(serial), signature)
+            yield StampRow(seq, serial, token, token_url(public_url, token))
+        if len(rows) < page:
+            return
+        after = rows[-1].seq
+
+
 # --- lookups and voiding ------------------------------------------------------------
 
 

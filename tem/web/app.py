@@ -15,6 +15,7 @@ from tem.db import make_engine, session_factory
 from tem.http import metrics
 from tem.http.ratelimit import Limits
 from tem.http.state import AppState
+from tem.http.streaming import ExportSlots
 from tem.keys.endpoints import router as keys_router
 from tem.keys.store import KeyStore
 from tem.labels.endpoints import router as labels_router
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
             redis_url=settings.redis_url,
         ),
         secret=secret,
+        exports=ExportSlots(settings.exports_per_organization),
     )
     metrics.track_pool(engine)
     observe.configure_request_log(settings.log_format)

@@ -20,6 +20,8 @@ STATUS: dict[type[errors.TemError], int] = {
     errors.Conflict: 409,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
+    errors.TooManyRequests: 429,
+    errors.Busy: 503,
     errors.ConfigurationError: 503,
     errors.KeyStoreError: 503,
 }
@@ -45,7 +47,9 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, errors.InvalidInput) and exc.field:
             body["errors"] = [{"field": exc.field, "message": exc.message}]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if status >= 500:
+        if isinstance(exc, errors.Busy):
+            headers = {"Retry-After": str(exc.retry_after)}
+        if status >= 500 and not isinstance(exc, errors.Busy):
             log.error("service unavailable: %s", exc.message)
         return JSONResponse(body, status_code=status, headers=headers)
 

@@ -20,7 +20,7 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from tem.errors import Conflict, InvalidInput, NotFound
+from tem.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tem.labels import export
 from tem.labels.render import LabelContent
 from tem.labels.sheets import PRESETS
@@ -153,7 +153,7 @@ def test_bad_combinations_are_refused(
         )
 
 
-def test_another_cooperative_finds_nothing_but_an_inspector_may_print(
+def test_another_cooperative_finds_nothing_and_an_inspector_may_not_print(
     world: World, printed: dict[str, Any]
 ) -> None:
     for kind in ("batch", "run"):
@@ -164,7 +164,14 @@ def test_another_cooperative_finds_nothing_but_an_inspector_may_print(
             export.print_job(
                 session, principal, batch_id=batch_id, run_id=run_id, public_url=public_url
             )
-        with as_org(world, world.inspector_token) as (session, principal):
+        with (
+            as_org(world, world.inspector_token) as (session, principal),
+            pytest.raises(Forbidden, match="cooperative that owns the batch"),
+        ):
+            export.print_job(
+                session, principal, batch_id=batch_id, run_id=run_id, public_url=public_url
+            )
+        with as_org(world, world.coop_a_token) as (session, principal):
             job = export.print_job(
                 session, principal, batch_id=batch_id, run_id=run_id, public_url=public_url
             )

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
-from tem.errors import InvalidInput
+from tem.errors import Busy, InvalidInput
+from tem.scans import photos
 from tem.scans.photos import (
     MAX_PHOTO_BYTES,
     MAX_PIXELS,
@@ -71,6 +72,19 @@ def bilevel_png(width: int, height: int, rows: int | None = None) -> bytes:
         b"\x89PNG\r\n\x1a\n"
         + png_chunk(b"IHDR", header)
         + png_chunk(b"IDAT", idat)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def deep_png(width: int, height: int, depth: int = 16, colour_type: int = 6) -> bytes:
+    """A PNG whose header claims ``width`` × ``height`` at ``depth`` bits; one row of pixels."""
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[colour_type]
+    row = b"\x00" * (1 + width * channels * depth // 8)
+    header = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(row, 9))
         + png_chunk(b"IEND", b"")
     )
 
@@ -158,7 +172,7 @@ def test_exif_orientation_is_applied_to_the_pixels_before_it_is_dropped() -> Non
     [
         ("JPEG", (3000, 1000), (2048, 683)),
         ("PNG", (1000, 3000), (683, 2048)),
-        ("WEBP", (4100, 4100), (2048, 2048)),
+        ("WEBP", (3000, 3000), (2048, 2048)),
         ("JPEG", (4100, 4100), (2048, 2048)),  # decoded at half scale, then resized
     ],
 )
@@ -263,12 +277,52 @@ def test_decompression_bomb_refused_before_decoding() -> None:
     # would take 192 MB once converted to RGB.
     bomb = bilevel_png(8000, 8000)
     assert len(bomb) < 100_000
-    refused(bomb, r"^the photo is 8000 × 8000 pixels; the limit is 40 megapixels$")
+    refused(bomb, r"^the photo is 8000 × 8000 pixels; the limit is 24 megapixels$")
 
 
 def test_decompression_bomb_beyond_pillows_own_limit_is_refused() -> None:
     # 50000 × 50000: the header alone makes Pillow refuse; only a few rows are stored.
-    refused(bilevel_png(50_000, 50_000, rows=10), "too many pixels; the limit is 40 megapixels")
+    refused(bilevel_png(50_000, 50_000, rows=10), "too many pixels; the limit is 24 megapixels")
+
+
+def test_sixteen_bit_png_too_costly_to_decode_is_refused_from_its_header() -> None:
+    # 3800 × 3800 is within the pixel limit, but 16-bit RGBA inflates 8 bytes a pixel
+    # and is held at 4, twice over while downscaling: refused before any pixel is read.
+    refused(
+        deep_png(3800, 3800),
+        r"^the photo is 3800 × 3800 pixels at 16 bits a channel, too large to check; "
+        "send a JPEG photo or a smaller picture$",
+    )
+    refused(deep_png(4890, 4890, depth=8), "too large to check")  # 8-bit RGBA, 24 MP
+
+
+def test_webp_is_held_several_times_over_so_its_limit_is_lower() -> None:
+    webp = encode(Image.new("RGB", (3300, 3300), "red"), "WEBP", lossless=True)
+    refused(webp, r"^the photo is 3300 × 3300 pixels, too large to check")
+
+
+def test_a_big_jpeg_is_decoded_at_reduced_scale_not_refused() -> None:
+    photo = validate_photo(encode(Image.new("RGB", (6000, 4000), "red"), "JPEG"))
+    assert (photo.width, photo.height) == (2048, 1365)
+
+
+def test_when_every_decoding_slot_stays_busy_the_caller_is_told_to_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(photos, "DECODE_WAIT_SECONDS", 0.05)
+    small = encode(Image.new("RGB", (10, 10)), "PNG")
+    held = 0
+    try:
+        while photos._DECODES.acquire(blocking=False):
+            held += 1
+        assert held == photos.MAX_CONCURRENT_DECODES
+        with pytest.raises(Busy, match="send the report again in a minute") as caught:
+            validate_photo(small)
+        assert caught.value.retry_after == 60
+    finally:
+        for _ in range(held):
+            photos._DECODES.release()
+    assert validate_photo(small).width == 10  # the slots are free again
 
 
 def test_pixel_limit_is_a_parameter() -> None:

@@ -182,3 +182,36 @@ def test_a_colliding_serial_only_retries_the_chunk(world: World, monkeypatch) ->
     with factory() as session:
         serials = list(session.scalars(select(Stamp.serial)))
     assert len(serials) == len(set(serials)) == 10
+
+
+def test_streamed_stamps_hold_no_connection_between_pages(world: World) -> None:
+    # M7: a download's reader that waits (a client reading nothing) must not keep a
+    # connection. One connection in the pool: the page's stamps are read, the reader
+    # stops between pages, and that same connection still serves another query at once.
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.orm import sessionmaker
+
+    batch = make_batch(world, events=1)
+    run = world.client.post(
+        f"/api/v1/batches/{batch['id']}/print-runs",
+        json={"count": 25, "request_key": "paged"},
+        headers=world.a,
+    )
+    assert run.status_code == 201, run.text
+    app_engine = world.client.app.state.tem.engine  # type: ignore[attr-defined]
+    engine = create_engine(app_engine.url, pool_size=1, max_overflow=0, pool_timeout=2)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
+    sessions = sessionmaker(engine)
+    with sessions() as session:
+        run_pk = session.scalars(select(PrintRun.id)).one()
+    try:
+        stamps = service.stream_run_stamps(sessions, run_pk, "http://tem.test", page=10)
+        first = [next(stamps) for _ in range(12)]  # into the second page, then waiting
+        with sessions() as other:  # would time out if the reader kept the connection
+            assert other.scalar(select(func.count()).select_from(Stamp)) == 25
+        rest = list(stamps)
+    finally:
+        engine.dispose()
+    assert [row.seq for row in first + rest] == list(range(1, 26))
+    assert len({row.serial for row in first + rest}) == 25
