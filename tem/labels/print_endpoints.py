@@ -22,6 +22,7 @@ from tem.db import unit_of_work
 from tem.errors import InvalidInput
 from tem.http.deps import CurrentPrincipal, DbSession, State
 from tem.labels import export
+from tem.validation import Id, content_disposition
 
 log = logging.getLogger("tem.labels")
 
@@ -130,7 +131,7 @@ Options = Annotated[LabelQuery, Depends()]
 
 @router.get("/batches/{batch_id}/labels.{fmt}", responses=_RESPONSES)
 def batch_labels(
-    batch_id: str,
+    batch_id: Id,
     fmt: Fmt,
     query: Options,
     session: DbSession,
@@ -153,7 +154,7 @@ def batch_labels(
 
 @router.get("/print-runs/{run_id}/labels.{fmt}", responses=_RESPONSES)
 def run_labels(
-    run_id: str,
+    run_id: Id,
     fmt: Fmt,
     query: Options,
     session: DbSession,
@@ -187,7 +188,7 @@ def _stream(
         _pipe(produce),
         media_type=options.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": content_disposition("attachment", filename),
             "X-Label-Count": str(job.total),
         },
     )
@@ -280,7 +281,8 @@ def _pipe(produce: Callable[[_QueueWriter], None]) -> Generator[bytes, None, Non
             if item is None:
                 return
             if isinstance(item, BaseException):
-                log.error("printing labels failed half-way: %s", item)
+                # The type only: a message can quote data (see tem.web.errors).
+                log.error("printing labels failed half-way: %s", type(item).__name__)
                 raise item
             yield item
     finally:

@@ -21,6 +21,7 @@ from tem.stamps import service
 from tem.stamps.schemas import RunCreate, RunOut, StampOut, VoidOut, VoidRequest
 from tem.stamps.tokens import short_serial, stamp_token_text
 from tem.trace.service import get_batch
+from tem.validation import Id, content_disposition
 
 router = APIRouter(tags=["stamps"])
 
@@ -52,7 +53,7 @@ def create_run(
 
 
 @router.post("/print-runs/{run_id}/resume", response_model=RunOut)
-def resume_run(run_id: str, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
+def resume_run(run_id: Id, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
     """Complete a run that stopped part-way (whole chunks are kept; exactly `requested` in the end)."""
     service.require_cooperative(principal)
     run = service.get_run(session, principal, run_id)
@@ -65,19 +66,19 @@ def run_id_batch(session: Session, run: PrintRun) -> str:
 
 
 @router.get("/print-runs/{run_id}", response_model=RunOut)
-def get_run(run_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+def get_run(run_id: Id, session: DbSession, principal: CurrentPrincipal) -> Any:
     return service.run_out(session, service.get_run(session, principal, run_id))
 
 
 @router.get("/batches/{batch_id}/print-runs", response_model=list[RunOut])
-def list_runs(batch_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+def list_runs(batch_id: Id, session: DbSession, principal: CurrentPrincipal) -> Any:
     batch = get_batch(session, principal, batch_id)
     return [service.run_out(session, r) for r in service.list_runs(session, principal, batch)]
 
 
 @router.get("/print-runs/{run_id}/stamps.csv", responses={200: {"content": {"text/csv": {}}}})
 def export_csv(
-    run_id: str, session: DbSession, state: State, principal: CurrentPrincipal
+    run_id: Id, session: DbSession, state: State, principal: CurrentPrincipal
 ) -> StreamingResponse:
     """Every stamp of the run for a print shop: serial, URL, batch, sequence number (streamed)."""
     run = service.get_run(session, principal, run_id)
@@ -103,7 +104,9 @@ def export_csv(
     return StreamingResponse(
         rows(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="stamps-{run.public_id}.csv"'},
+        headers={
+            "Content-Disposition": content_disposition("attachment", f"stamps-{run.public_id}.csv")
+        },
     )
 
 
@@ -131,7 +134,7 @@ def stamp_out(session: Session, stamp: Stamp, public_url: str) -> dict[str, Any]
 
 
 @router.get("/stamps/{serial}", response_model=StampOut)
-def get_stamp(serial: str, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
+def get_stamp(serial: Id, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
     """One stamp in detail (its cooperative, inspectors and authorities only)."""
     return stamp_out(
         session, service.get_stamp(session, principal, serial), state.settings.public_url

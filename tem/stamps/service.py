@@ -40,6 +40,7 @@ from tem.models import (
 from tem.orgs.service import Principal, new_public_id
 from tem.stamps.tokens import StampSigner, parse_short_serial, short_serial, stamp_token_text
 from tem.trace.service import get_batch
+from tem.validation import text_problem
 
 CHUNK = 1000
 MAX_STAMPS_PER_RUN = 10_000_000
@@ -316,6 +317,9 @@ def void_stamps(
 
     Cooperatives void their own stamps only; inspectors and authorities any.
     """
+    problem = text_problem(reason)
+    if problem is not None:
+        raise InvalidInput(f"the reason {problem}", field="reason")
     reason = reason.strip()
     if not 1 <= len(reason) <= 500:
         raise InvalidInput("give a reason of 1 to 500 characters", field="reason")
