@@ -30,9 +30,14 @@ router = APIRouter(tags=["stamps"])
 SYNC_LIMIT = 20_000
 
 
-@router.post("/batches/{batch_id}/print-runs", status_code=201, response_model=RunOut)
+@router.post(
+    "/batches/{batch_id}/print-runs",
+    status_code=201,
+    response_model=RunOut,
+    responses={200: {"model": RunOut, "description": "The run this request key already made."}},
+)
 def create_run(
-    batch_id: str,
+    batch_id: Id,
     body: RunCreate,
     response: Response,
     background: BackgroundTasks,
@@ -40,9 +45,15 @@ def create_run(
     state: State,
     principal: CurrentPrincipal,
 ) -> Any:
-    """Issue `count` stamps for a batch. Idempotent on `request_key`; 202 while a large run is issuing."""
-    run, _created = service.start_run(session, principal, batch_id, body.count, body.request_key)
+    """Issue `count` stamps for a batch; 202 while a large run is issuing.
+
+    Idempotent on `request_key`: the request that creates the run gets 201, a repeat
+    (also one sent at the same time) gets the same run with 200.
+    """
+    run, created = service.start_run(session, principal, batch_id, body.count, body.request_key)
     session.commit()  # the run must exist before chunks are committed in their own transactions
+    if not created:
+        response.status_code = 200
     if run.status is not RunStatus.COMPLETE:
         if run.requested - run.issued <= SYNC_LIMIT:
             run = service.issue_chunks(state.sessions, state.store, run.id)
