@@ -106,11 +106,19 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
 def make_engine(settings: Settings) -> Engine:
     """Create the engine; SQLite gets foreign keys, WAL, a busy timeout and an in-process
-    queue for writers (:class:`_WriteLock`)."""
+    queue for writers (:class:`_WriteLock`).
+
+    ``hide_parameters``: an error's message and log line show the SQL, never the values
+    bound to it (they can be a shopper's contact or place).
+    """
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -122,7 +130,9 @@ def make_engine(settings: Settings) -> Engine:
 
         _serialize_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

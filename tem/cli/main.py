@@ -40,6 +40,7 @@ from tem.cli.inspector import alerts_app, recall, reports_app, scans_app
 from tem.cli.labels import labels_app
 from tem.cli.stamps import inspect, stamps_app
 from tem.models import Role
+from tem.validation import safe_filename
 
 app = typer.Typer(
     help="Tem: signed traceability records and QR labels for OCOP cooperatives.",
@@ -407,8 +408,11 @@ def key_revoke(
     """Revoke a cooperative's key: labels signed at or after that time fail verification."""
     from tem.bootstrap import existing_authority
     from tem.keys import service
+    from tem.keys.schemas import KeyRevoke
 
     when = (at or datetime.now(UTC)).replace(tzinfo=(at.tzinfo if at and at.tzinfo else UTC))
+    body = validated(KeyRevoke, {"reason": reason, "revoked_at": when})
+    reason, when = body.reason, body.revoked_at or when
     ctx = Context()
     with handled(), ctx.session() as session:
         authority = existing_authority(session)
@@ -722,7 +726,7 @@ def label_write(
     try:
         target.mkdir(parents=True, exist_ok=True)
         for f in formats:
-            path = target / f"{row.lot_code.replace('/', '_')}.{f}"
+            path = target / safe_filename(f"{row.lot_code}.{f}")
             path.write_bytes(renderers[f](content))
             out.print(str(path))
     except OSError as exc:

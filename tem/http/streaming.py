@@ -219,7 +219,8 @@ def _pipe(produce: Produce) -> Generator[bytes, None, None]:
             if item is None:
                 return
             if isinstance(item, BaseException):
-                log.error("a download failed half-way: %s", item)
+                # The type only: a message can quote data (see tem.web.errors).
+                log.error("a download failed half-way: %s", type(item).__name__)
                 raise item
             yield item
     finally:

@@ -16,6 +16,7 @@ from tem.keys import service
 from tem.keys.schemas import KeyCreate, KeyOut, KeyRevoke
 from tem.models import Endorsement, KeyPurpose, Organization, Revocation, Role, SigningKey
 from tem.orgs.service import get_organization
+from tem.validation import Id
 
 router = APIRouter(tags=["keys"])
 
@@ -43,7 +44,7 @@ def key_out(session: Session, key: SigningKey) -> dict[str, Any]:
 
 @router.post("/organizations/{org_id}/keys", status_code=201, response_model=KeyOut)
 def create_key(
-    org_id: str, body: KeyCreate, session: DbSession, store: Store, principal: CurrentPrincipal
+    org_id: Id, body: KeyCreate, session: DbSession, store: Store, principal: CurrentPrincipal
 ) -> Any:
     """Create a signing key for a cooperative and endorse it (authority only)."""
     principal.require(Role.AUTHORITY)
@@ -66,7 +67,7 @@ def list_keys(session: DbSession, principal: CurrentPrincipal) -> Any:
 
 @router.post("/keys/{kid}/revoke", response_model=KeyOut)
 def revoke_key(
-    kid: str, body: KeyRevoke, session: DbSession, store: Store, principal: CurrentPrincipal
+    kid: Id, body: KeyRevoke, session: DbSession, store: Store, principal: CurrentPrincipal
 ) -> Any:
     """Revoke a cooperative's key (authority only). Labels signed at or after `revoked_at` fail."""
     principal.require(Role.AUTHORITY)

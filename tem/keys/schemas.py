@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tem.validation import Moment, Name
+
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -19,10 +21,11 @@ class KeyCreate(BaseModel):
 class KeyRevoke(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=1, max_length=500)
-    revoked_at: datetime | None = Field(
+    reason: Name = Field(min_length=1, max_length=500)
+    revoked_at: Moment | None = Field(
         default=None,
-        description="When the key stopped being trustworthy (default: now). Labels signed since fail.",
+        description="When the key stopped being trustworthy (default: now), with a time zone "
+        "offset, between 2000-01-01 and 2100-01-01. Labels signed since fail.",
     )
 
 

@@ -20,6 +20,7 @@ from tem.http.state import AppState
 from tem.http.streaming import download
 from tem.labels import export
 from tem.orgs.service import Principal
+from tem.validation import Id, content_disposition
 
 router = APIRouter(tags=["labels"])
 
@@ -49,7 +50,7 @@ Options = Annotated[export.LabelOptions, Query()]
 
 @router.get("/batches/{batch_id}/labels.{fmt}", responses=_RESPONSES)
 def batch_labels(
-    batch_id: str,
+    batch_id: Id,
     fmt: Fmt,
     query: Options,
     session: DbSession,
@@ -73,7 +74,7 @@ def batch_labels(
 
 @router.get("/print-runs/{run_id}/labels.{fmt}", responses=_RESPONSES)
 def run_labels(
-    run_id: str,
+    run_id: Id,
     fmt: Fmt,
     query: Options,
     session: DbSession,
@@ -113,7 +114,7 @@ def stream_job(
         produce,
         media_type=options.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": content_disposition("attachment", name),
             "X-Label-Count": str(job.total),
         },
         release=release,
@@ -126,7 +127,7 @@ def stream_job(
     responses={**_RESPONSES, 200: {"content": {"text/csv": {}}}},
 )
 def stamps_csv(
-    run_id: str, session: DbSession, state: State, principal: CurrentPrincipal
+    run_id: Id, session: DbSession, state: State, principal: CurrentPrincipal
 ) -> StreamingResponse:
     """Every stamp of the run for a print shop: serial, URL, batch, sequence number (streamed)."""
     job = export.stamps_job(session, principal, run_id, state.settings.public_url)

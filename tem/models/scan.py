@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tem.models.base import Base, Timestamped, utcnow
@@ -67,6 +67,16 @@ class AlertStatus(StrEnum):
 
 class Alert(Timestamped, Base):
     __tablename__ = "alerts"
+    __table_args__ = (
+        # At most one open alert per subject (tem.scans.alerts.upsert_open_alert).
+        Index(
+            "uq_alerts_open_subject",
+            "subject",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)

@@ -10,6 +10,7 @@ from tem.http.deps import CurrentPrincipal, DbSession
 from tem.models import Role
 from tem.orgs import service
 from tem.orgs.schemas import OrganizationCreate, OrganizationOut, TokenCreate, TokenOut
+from tem.validation import Id
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 
@@ -42,7 +43,7 @@ def whoami(principal: CurrentPrincipal) -> Any:
 
 
 @router.get("/{org_id}", response_model=OrganizationOut)
-def get_organization(org_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+def get_organization(org_id: Id, session: DbSession, principal: CurrentPrincipal) -> Any:
     if principal.role is not Role.AUTHORITY and org_id != principal.organization.public_id:
         org_id = ""  # others' organizations are simply not found
     return service.organization_out(service.get_organization(session, org_id))
@@ -50,7 +51,7 @@ def get_organization(org_id: str, session: DbSession, principal: CurrentPrincipa
 
 @router.post("/{org_id}/tokens", status_code=201, response_model=TokenOut)
 def create_token(
-    org_id: str, body: TokenCreate, session: DbSession, principal: CurrentPrincipal
+    org_id: Id, body: TokenCreate, session: DbSession, principal: CurrentPrincipal
 ) -> Any:
     """Mint an API token for an organization (authority only). The secret is shown once."""
     principal.require(Role.AUTHORITY)

@@ -7,24 +7,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-Text200 = Field(min_length=1, max_length=200)
+from tem.validation import Name
 
 
 class OrganizationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     kind: Literal["cooperative", "inspector"]
-    name: str = Field(min_length=1, max_length=200, examples=["HTX Chè Shan Tuyết Suối Giàng"])
-    province: str = Field(min_length=1, max_length=100, examples=["Yên Bái"])
-    district: str = Field(
+    name: Name = Field(min_length=1, max_length=200, examples=["HTX Chè Shan Tuyết Suối Giàng"])
+    province: Name = Field(min_length=1, max_length=100, examples=["Yên Bái"])
+    district: Name = Field(
         default="",
         max_length=100,
         examples=["Văn Chấn"],
         description="Optional: since July 2025 many addresses have no district level.",
     )
-    commune: str = Field(min_length=1, max_length=100, examples=["Suối Giàng"])
-    street: str = Field(default="", max_length=200)
-    contact_name: str = Field(default="", max_length=200)
+    commune: Name = Field(min_length=1, max_length=100, examples=["Suối Giàng"])
+    street: Name = Field(default="", max_length=200)
+    contact_name: Name = Field(default="", max_length=200)
     phone: str = Field(default="", max_length=40, pattern=r"^[0-9+() .\-]*$")
     email: EmailStr | None = None
 
@@ -47,7 +47,7 @@ class OrganizationOut(BaseModel):
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100, examples=["packing-station laptop"])
+    name: Name = Field(min_length=1, max_length=100, examples=["packing-station laptop"])
 
 
 class TokenOut(BaseModel):

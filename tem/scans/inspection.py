@@ -20,6 +20,7 @@ from tem.orgs.service import Principal
 from tem.stamps.service import get_stamp
 from tem.stamps.tokens import short_serial
 from tem.trace.service import get_batch
+from tem.validation import MAX_ID, name_problem, text_problem
 
 MAX_PAGE = 500
 MAX_NOTE = 2000
@@ -101,8 +102,11 @@ def get_alert(
     """One alert the caller may read.
 
     Raises:
-        NotFound: no such alert, or not one this cooperative may see.
+        NotFound: no such alert, or not one this cooperative may see (also an id that
+            no alert can have: over 100 characters or with control characters).
     """
+    if len(public_id) > MAX_ID or name_problem(public_id) is not None:
+        raise NotFound("no alert with that id")
     query = select(Alert).where(Alert.public_id == public_id.strip().lower())
     visible = _visible_alerts(principal)
     if visible is not None:
@@ -133,6 +137,9 @@ def close_alert(
     """
     if not _reviewer(principal):
         raise Forbidden("only inspectors and authorities close alerts")
+    problem = text_problem(note)
+    if problem is not None:
+        raise InvalidInput(f"the note {problem}", field="note")
     note = note.strip()
     if not 1 <= len(note) <= MAX_NOTE:
         raise InvalidInput(
@@ -351,6 +358,9 @@ def recall_batch(
     """
     if principal.role is Role.INSPECTOR:
         raise Forbidden("inspectors cannot recall a batch; the cooperative or an authority can")
+    problem = text_problem(reason)
+    if problem is not None:
+        raise InvalidInput(f"the reason {problem}", field="reason")
     reason = reason.strip()
     low, high = RECALL_REASON_LENGTH
     if not low <= len(reason) <= high:

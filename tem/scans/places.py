@@ -22,6 +22,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from tem.validation import name_problem
+
 # Mean Earth radius (IUGG), the usual choice for the haversine formula.
 EARTH_RADIUS_KM = 6371.0088
 
@@ -280,8 +282,12 @@ def find_place(code_or_name: str) -> Place | None:
     Accepts a code (``"yen-bai"``), a Vietnamese name with or without diacritics in any
     case (``"Yên Bái"``, ``"yen bai"``), an English name (``"Ho Chi Minh City"``), with or
     without "tỉnh", "thành phố", "TP." before it or "province"/"city" after it. A name
-    shared by a current and a former unit means the current one. Raises nothing.
+    shared by a current and a former unit means the current one. A name with a control,
+    bidirectional or zero-width character (:func:`tem.validation.name_problem`) matches
+    nothing. Raises nothing.
     """
+    if name_problem(code_or_name[:200]) is not None:
+        return None
     slug = _slug(code_or_name[:200])
     candidates = [slug]
     for prefix in _PREFIXES:

@@ -33,6 +33,7 @@ from tem.orgs.service import Principal, new_public_id
 from tem.scans.inspection import serials_by_id
 from tem.scans.photos import Photo
 from tem.stamps.tokens import short_serial
+from tem.validation import MAX_ID, name_problem, text_problem
 
 REPORTS_DIR = "reports"  # under the data directory
 MAX_TOKEN = 240  # the column's width; a stamp token is 184 characters
@@ -69,8 +70,12 @@ def normalize_token(text: str) -> str:
     """The token out of what the shopper sent (a scanned URL or a bare code).
 
     Raises:
-        InvalidInput: (``field="token"``) nothing is left, or more than 240 characters.
+        InvalidInput: (``field="token"``) nothing is left, more than 240 characters, or
+            a control, bidirectional or zero-width character (no Tem code has one).
     """
+    problem = name_problem(text[: MAX_TOKEN * 8])
+    if problem is not None:
+        raise InvalidInput(f"the code {problem}", field="token")
     token = token_from_url(text[: MAX_TOKEN * 8]).strip()
     if not token:
         raise InvalidInput("give the code or web address that was scanned", field="token")
@@ -82,7 +87,16 @@ def normalize_token(text: str) -> str:
     return token
 
 
-def _text(value: str, field: str, low: int, high: int, what: str) -> str:
+def _text(value: str, field: str, low: int, high: int, what: str, *, one_line: bool = False) -> str:
+    """``value`` stripped, checked for length and characters (see :mod:`tem.validation`).
+
+    Raises:
+        InvalidInput: (``field=field``) too short, too long, or a character refused by
+            :func:`tem.validation.name_problem` (``one_line``) or ``text_problem``.
+    """
+    problem = name_problem(value) if one_line else text_problem(value)
+    if problem is not None:
+        raise InvalidInput(f"{what} {problem}", field=field)
     value = value.strip()
     if len(value) < low:
         raise InvalidInput(f"{what} must be at least {low} characters", field=field)
@@ -180,13 +194,17 @@ def create_report(
 
     Raises:
         InvalidInput: ``token`` empty or longer than 240 characters, ``problem``
-            outside 5..2000 characters, ``where_bought`` over 300, ``contact`` over 200.
+            outside 5..2000 characters, ``where_bought`` over 300, ``contact`` over 200,
+            or a field with a character :mod:`tem.validation` refuses (control
+            characters; in one-line fields also bidirectional and zero-width ones).
     """
     # 1. Validate every field before anything is written.
     token = normalize_token(token)
     problem = _text(problem, "problem", *PROBLEM_LENGTH, "the description of the problem")
-    where_bought = _text(where_bought, "where_bought", 0, MAX_WHERE_BOUGHT, "where it was bought")
-    contact = _text(contact, "contact", 0, MAX_CONTACT, "the contact")
+    where_bought = _text(
+        where_bought, "where_bought", 0, MAX_WHERE_BOUGHT, "where it was bought", one_line=True
+    )
+    contact = _text(contact, "contact", 0, MAX_CONTACT, "the contact", one_line=True)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     # 2. The same browser and the same code within the window: the open report it already made.
     earlier = session.scalars(
@@ -271,8 +289,11 @@ def get_report(
     """One report the caller may read; anyone else's is "not found".
 
     Raises:
-        NotFound: no such report, or not one this cooperative may see.
+        NotFound: no such report, or not one this cooperative may see (also an id
+            that no report can have: over 100 characters or with control characters).
     """
+    if len(public_id) > MAX_ID or name_problem(public_id) is not None:
+        raise NotFound("no report with that id")
     query = select(Report).where(Report.public_id == public_id.strip().lower())
     visible = _visible(principal)
     if visible is not None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tem.models import ReportStatus
 from tem.trace.schemas import BatchOut
+from tem.validation import Text
 
 
 class ReportCreated(BaseModel):
@@ -50,7 +51,7 @@ class ReportUpdate(BaseModel):
         default=None,
         description="open → investigating | dismissed; investigating → confirmed_counterfeit | dismissed.",
     )
-    note: str = Field(
+    note: Text = Field(
         default="", max_length=2000, description="Required when confirming or dismissing."
     )
 
@@ -83,7 +84,7 @@ class AlertOut(BaseModel):
 class AlertClose(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    note: str = Field(min_length=1, max_length=2000, description="Why the alert is closed.")
+    note: Text = Field(min_length=1, max_length=2000, description="Why the alert is closed.")
 
 
 class StampReview(BaseModel):
@@ -115,7 +116,7 @@ class ScanOut(BaseModel):
 class RecallRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(
+    reason: Text = Field(
         min_length=5, max_length=500, description="Shown to every shopper who scans the batch."
     )
 

@@ -22,10 +22,10 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from tem.crypto.statements import Token
-from tem.http import metrics
-from tem.models import Alert, AlertKind, AlertStatus, Batch, Scan, ScanKind, Stamp, StampStatus
+from tem.models import AlertKind, Batch, Scan, ScanKind, Stamp, StampStatus
 from tem.orgs.service import new_public_id
 from tem.scans import rules, useragent
+from tem.scans.alerts import upsert_open_alert
 from tem.scans.places import coarse, nearest_place
 from tem.verify.verifier import Reason, ReasonCode, ReasonSubject, Verdict
 
@@ -148,53 +148,6 @@ def _facts(session: Session, stamp: StampState, batch: Batch, now: int) -> rules
     )
 
 
-def _raise_alert(
-    session: Session,
-    *,
-    kind: AlertKind,
-    subject: str,
-    findings: list[rules.Finding],
-    stamp: StampState | None,
-    batch_id: int | None,
-    organization_id: int | None,
-    kid: bytes | None,
-) -> None:
-    """One open alert per subject: a new one, or the open one with fresh evidence."""
-    alert = session.scalars(
-        select(Alert)
-        .where(Alert.subject == subject, Alert.status == AlertStatus.OPEN)
-        .with_for_update()
-    ).first()
-    evidence: dict[str, Any] = {str(f.rule): f.evidence for f in findings}
-    message = " ".join(f.message for f in findings)
-    severity = (
-        "critical"
-        if kind is AlertKind.KEY_LEAK
-        else max((f.severity for f in findings), key=["medium", "high", "critical"].index)
-    )
-    if alert is None:
-        metrics.record_alert(kind.value)
-        session.add(
-            Alert(
-                public_id=new_public_id(),
-                kind=kind,
-                severity=severity,
-                subject=subject,
-                stamp_id=stamp.id if stamp is not None else None,
-                batch_id=batch_id,
-                organization_id=organization_id,
-                kid=kid,
-                rules=[f.rule for f in findings],
-                evidence=evidence,
-                message=message,
-            )
-        )
-    else:
-        alert.rules = sorted({*alert.rules, *(f.rule for f in findings)})
-        alert.evidence, alert.message, alert.severity = evidence, message, severity
-    session.flush()
-
-
 _STAMPS = cast(Table, Stamp.__table__)
 _STAMP_COLUMNS = (
     _STAMPS.c.id,
@@ -286,7 +239,7 @@ def judge_stamp(
             leak = rules.evaluate(
                 rules.StampFacts(False, False, None, None, False, None, None, (), unix)
             )
-            _raise_alert(
+            upsert_open_alert(
                 session,
                 kind=AlertKind.KEY_LEAK,
                 subject=f"leak:{token.kid.hex()}:{token.serial.hex()}",
@@ -367,7 +320,7 @@ def judge_stamp(
         session.flush()
     # A stamp that looks copied raises (or refreshes) the inspectors' alert.
     if stamp is not None and suspicious:
-        _raise_alert(
+        upsert_open_alert(
             session,
             kind=AlertKind.SUSPECT_STAMP,
             subject=f"stamp:{stamp.serial.hex()}",

@@ -20,6 +20,7 @@ from tem.stamps import service
 from tem.stamps.schemas import RunCreate, RunOut, StampOut, VoidOut, VoidRequest
 from tem.stamps.tokens import short_serial, stamp_token_text
 from tem.trace.service import get_batch
+from tem.validation import Id
 
 router = APIRouter(tags=["stamps"])
 
@@ -28,9 +29,14 @@ router = APIRouter(tags=["stamps"])
 SYNC_LIMIT = 20_000
 
 
-@router.post("/batches/{batch_id}/print-runs", status_code=201, response_model=RunOut)
+@router.post(
+    "/batches/{batch_id}/print-runs",
+    status_code=201,
+    response_model=RunOut,
+    responses={200: {"model": RunOut, "description": "The run this request key already made."}},
+)
 def create_run(
-    batch_id: str,
+    batch_id: Id,
     body: RunCreate,
     response: Response,
     background: BackgroundTasks,
@@ -38,9 +44,15 @@ def create_run(
     state: State,
     principal: CurrentPrincipal,
 ) -> Any:
-    """Issue `count` stamps for a batch. Idempotent on `request_key`; 202 while a large run is issuing."""
-    run, _created = service.start_run(session, principal, batch_id, body.count, body.request_key)
+    """Issue `count` stamps for a batch; 202 while a large run is issuing.
+
+    Idempotent on `request_key`: the request that creates the run gets 201, a repeat
+    (also one sent at the same time) gets the same run with 200.
+    """
+    run, created = service.start_run(session, principal, batch_id, body.count, body.request_key)
     session.commit()  # the run must exist before chunks are committed in their own transactions
+    if not created:
+        response.status_code = 200
     if run.status is not RunStatus.COMPLETE:
         if run.requested - run.issued <= SYNC_LIMIT:
             run = service.issue_chunks(state.sessions, state.store, run.id)
@@ -51,7 +63,7 @@ def create_run(
 
 
 @router.post("/print-runs/{run_id}/resume", response_model=RunOut)
-def resume_run(run_id: str, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
+def resume_run(run_id: Id, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
     """Complete a run that stopped part-way (whole chunks are kept; exactly `requested` in the end)."""
     service.require_cooperative(principal)
     run = service.get_run(session, principal, run_id)
@@ -60,12 +72,12 @@ def resume_run(run_id: str, session: DbSession, state: State, principal: Current
 
 
 @router.get("/print-runs/{run_id}", response_model=RunOut)
-def get_run(run_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+def get_run(run_id: Id, session: DbSession, principal: CurrentPrincipal) -> Any:
     return service.run_out(session, service.get_run(session, principal, run_id))
 
 
 @router.get("/batches/{batch_id}/print-runs", response_model=list[RunOut])
-def list_runs(batch_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+def list_runs(batch_id: Id, session: DbSession, principal: CurrentPrincipal) -> Any:
     batch = get_batch(session, principal, batch_id)
     return [service.run_out(session, r) for r in service.list_runs(session, principal, batch)]
 
@@ -94,7 +106,7 @@ def stamp_out(session: Session, stamp: Stamp, public_url: str) -> dict[str, Any]
 
 
 @router.get("/stamps/{serial}", response_model=StampOut)
-def get_stamp(serial: str, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
+def get_stamp(serial: Id, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
     """One stamp in detail (its cooperative, inspectors and authorities only)."""
     return stamp_out(
         session, service.get_stamp(session, principal, serial), state.settings.public_url

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tem.validation import Id, PositiveInt32, Text
 
 
 class RunCreate(BaseModel):
@@ -33,11 +36,13 @@ class RunOut(BaseModel):
 class VoidRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=1, max_length=500)
-    serials: list[str] | None = Field(default=None, min_length=1, max_length=10_000)
-    run_id: str | None = None
-    from_seq: int | None = Field(default=None, ge=1)
-    to_seq: int | None = Field(default=None, ge=1)
+    reason: Text = Field(min_length=1, max_length=500)
+    serials: list[Annotated[Id, Field(max_length=40)]] | None = Field(
+        default=None, min_length=1, max_length=10_000
+    )
+    run_id: Id | None = None
+    from_seq: PositiveInt32 | None = None
+    to_seq: PositiveInt32 | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> VoidRequest:

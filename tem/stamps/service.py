@@ -15,8 +15,10 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +43,7 @@ from tem.models import (
 from tem.orgs.service import Principal, new_public_id
 from tem.stamps.tokens import StampSigner, parse_short_serial, short_serial, stamp_token_text
 from tem.trace.service import get_batch
+from tem.validation import text_problem
 
 CHUNK = 1000
 MAX_STAMPS_PER_RUN = 10_000_000
@@ -69,6 +72,9 @@ def start_run(
 ) -> tuple[PrintRun, bool]:
     """Create the print run for ``request_key``, or return the one it already made.
 
+    Safe to call concurrently with one request key: exactly one caller creates the
+    run (``created`` True), every other gets that same run.
+
     Returns (run, created). Raises:
         InvalidInput: a count outside 1..10,000,000 or a malformed request key.
         Conflict: the key was used for a different batch or count; the batch is recalled.
@@ -93,8 +99,12 @@ def start_run(
         raise Conflict("the batch is recalled: no new stamps can be issued for it")
     moment = (now or datetime.now(UTC)).replace(microsecond=0)
     key = active_signing_key(session, org, moment)
-    run = PrintRun(
-        public_id=new_public_id(),
+    # Insert unless the same key got there first (a concurrent retry of this request):
+    #    ON CONFLICT DO NOTHING on (organization, request key), so the loser neither fails
+    #    nor aborts its transaction, then read whichever run is stored.
+    public_id = new_public_id()
+    statement = _insert_for(session)(PrintRun).values(
+        public_id=public_id,
         organization_id=org.id,
         batch_id=batch.id,
         request_key=request_key,
@@ -104,18 +114,26 @@ def start_run(
         issued_at=to_unix(moment),
         signing_key_id=key.id,
     )
-    session.add(run)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:  # the same request raced us: return its run
-        found = session.scalars(
-            select(PrintRun).where(
-                PrintRun.organization_id == org.id, PrintRun.request_key == request_key
-            )
-        ).one()
-        return found, False
+    session.execute(
+        statement.on_conflict_do_nothing(index_elements=["organization_id", "request_key"])
+    )
+    run = session.scalars(
+        select(PrintRun)
+        .where(PrintRun.organization_id == org.id, PrintRun.request_key == request_key)
+        .execution_options(populate_existing=True)
+    ).one()
+    if run.public_id != public_id:  # another request with this key won the race
+        if run.batch_id != batch.id or run.requested != count:
+            raise Conflict("this request key was already used for a different print run")
+        return run, False
     return run, True
+
+
+def _insert_for(session: Session) -> Any:
+    """The dialect's ``insert`` (both have ``on_conflict_do_nothing``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 def _signer(session: Session, store: KeyStore, run: PrintRun) -> StampSigner:
@@ -357,6 +375,9 @@ def void_stamps(
 
     Cooperatives void their own stamps only; inspectors and authorities any.
     """
+    problem = text_problem(reason)
+    if problem is not None:
+        raise InvalidInput(f"the reason {problem}", field="reason")
     reason = reason.strip()
     if not 1 <= len(reason) <= 500:
         raise InvalidInput("give a reason of 1 to 500 characters", field="reason")

@@ -19,6 +19,7 @@ from tem.trace.schemas import (
     ProductOut,
     ProductUpdate,
 )
+from tem.validation import Id
 
 router = APIRouter(tags=["trace"])
 
@@ -43,14 +44,14 @@ def list_products(session: DbSession, principal: CurrentPrincipal) -> Any:
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
-def get_product(product_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+def get_product(product_id: Id, session: DbSession, principal: CurrentPrincipal) -> Any:
     product = service.get_product(session, principal, product_id)
     return service.product_out(product, _org_public_id(session, product.organization_id))
 
 
 @router.put("/products/{product_id}", response_model=ProductOut)
 def update_product(
-    product_id: str, body: ProductUpdate, session: DbSession, principal: CurrentPrincipal
+    product_id: Id, body: ProductUpdate, session: DbSession, principal: CurrentPrincipal
 ) -> Any:
     """Replace a product's facts. Existing batches keep the snapshot they were signed with."""
     product = service.update_product(session, principal, product_id, body)
@@ -68,7 +69,7 @@ def create_batch(
 
 @router.get("/batches", response_model=list[BatchOut])
 def list_batches(
-    session: DbSession, state: State, principal: CurrentPrincipal, product_id: str | None = None
+    session: DbSession, state: State, principal: CurrentPrincipal, product_id: Id | None = None
 ) -> Any:
     return [
         service.batch_out(session, b, state.settings.public_url)
@@ -77,7 +78,7 @@ def list_batches(
 
 
 @router.get("/batches/{batch_id}", response_model=BatchOut)
-def get_batch(batch_id: str, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
+def get_batch(batch_id: Id, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
     return service.batch_out(
         session, service.get_batch(session, principal, batch_id), state.settings.public_url
     )
@@ -85,7 +86,7 @@ def get_batch(batch_id: str, session: DbSession, state: State, principal: Curren
 
 @router.post("/batches/{batch_id}/events", status_code=201, response_model=EventOut)
 def add_event(
-    batch_id: str, body: EventCreate, session: DbSession, store: Store, principal: CurrentPrincipal
+    batch_id: Id, body: EventCreate, session: DbSession, store: Store, principal: CurrentPrincipal
 ) -> Any:
     """Record an origin event; it is signed and chained to the one before."""
     event = service.append_event(session, store, principal, batch_id, body)
@@ -95,7 +96,7 @@ def add_event(
 
 
 @router.get("/batches/{batch_id}/events", response_model=list[EventOut])
-def list_events(batch_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+def list_events(batch_id: Id, session: DbSession, principal: CurrentPrincipal) -> Any:
     batch = service.get_batch(session, principal, batch_id)
     kids = dict(session.execute(select(SigningKey.id, SigningKey.kid)).tuples().all())
     return [

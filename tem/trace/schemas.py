@@ -12,8 +12,11 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tem.validation import LOT_CODE_PATTERN, Day, Id, LotCode, Moment, Name, Text
+
+__all__ = ["LOT_CODE_PATTERN"]  # re-exported: older imports find it here
+
 _GTIN_LENGTHS = {8, 12, 13, 14}
-LOT_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,39}$"
 
 
 def gtin_check_digit_ok(gtin: str) -> bool:
@@ -30,10 +33,10 @@ class Strict(BaseModel):
 
 class Ocop(Strict):
     stars: int = Field(ge=3, le=5, description="OCOP rating: 3, 4 or 5 stars.")
-    certificate: str = Field(min_length=1, max_length=100, examples=["245/QĐ-UBND"])
-    council: str = Field(min_length=1, max_length=200, examples=["Hội đồng OCOP tỉnh Yên Bái"])
-    awarded: date
-    expires: date
+    certificate: Name = Field(min_length=1, max_length=100, examples=["245/QĐ-UBND"])
+    council: Name = Field(min_length=1, max_length=200, examples=["Hội đồng OCOP tỉnh Yên Bái"])
+    awarded: Day
+    expires: Day
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Ocop:
@@ -54,20 +57,20 @@ def is_tem_route(path: str) -> bool:
 
 
 class ProductCreate(Strict):
-    name: str = Field(min_length=1, max_length=200, examples=["Mật ong bạc hà Mèo Vạc"])
-    image_url: str = Field(
+    name: Name = Field(min_length=1, max_length=200, examples=["Mật ong bạc hà Mèo Vạc"])
+    image_url: Name = Field(
         default="",
         max_length=500,
         description="A path on this server (/media/...) or an https URL (shown as a link, never loaded).",
     )
-    category: str = Field(default="", max_length=100, examples=["Thực phẩm"])
-    description: str = Field(default="", max_length=2000)
-    ingredients: str = Field(default="", max_length=2000)
-    standards: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+    category: Name = Field(default="", max_length=100, examples=["Thực phẩm"])
+    description: Text = Field(default="", max_length=2000)
+    ingredients: Text = Field(default="", max_length=2000)
+    standards: list[Annotated[Name, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=20, examples=[["TCVN 5267-1:2008", "VietGAP"]]
     )
     shelf_life_days: int | None = Field(default=None, ge=1, le=3650)
-    gtin: str | None = Field(
+    gtin: Name | None = Field(
         default=None, description="GTIN-8, -12, -13 or -14 with a valid check digit."
     )
     ocop: Ocop | None = None
@@ -88,7 +91,7 @@ class ProductCreate(Strict):
     def _gtin(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if not value.isdigit() or len(value) not in _GTIN_LENGTHS:
+        if not (value.isascii() and value.isdigit()) or len(value) not in _GTIN_LENGTHS:
             raise ValueError("a GTIN has 8, 12, 13 or 14 digits")
         if not gtin_check_digit_ok(value):
             raise ValueError("the GTIN check digit is wrong")
@@ -100,8 +103,8 @@ class ProductUpdate(ProductCreate):
 
 
 class Place(Strict):
-    name: str = Field(min_length=1, max_length=200, examples=["Đồi chè Suối Giàng"])
-    address: str = Field(
+    name: Name = Field(min_length=1, max_length=200, examples=["Đồi chè Suối Giàng"])
+    address: Name = Field(
         default="", max_length=300, examples=["Xã Suối Giàng, huyện Văn Chấn, tỉnh Yên Bái"]
     )
     lat: Decimal | None = Field(default=None, ge=-90, le=90, max_digits=9, decimal_places=6)
@@ -115,14 +118,15 @@ class Place(Strict):
 
 
 class BatchCreate(Strict):
-    product_id: str = Field(min_length=1, max_length=32)
-    lot_code: str = Field(
-        pattern=LOT_CODE_PATTERN, examples=["ST-2026-031"], description="Unique per product."
+    product_id: Id = Field(max_length=32)
+    lot_code: LotCode = Field(
+        description="Unique per product. Letters, digits, `-`, `_` and `.` (not first), "
+        "at most 40 characters."
     )
     quantity: Decimal = Field(gt=0, max_digits=14, decimal_places=3, examples=["500"])
-    unit: str = Field(min_length=1, max_length=20, examples=["hộp 100 g"])
-    production_date: date
-    expiry_date: date
+    unit: Name = Field(min_length=1, max_length=20, examples=["hộp 100 g"])
+    production_date: Day
+    expiry_date: Day
     origin: Place
 
     @model_validator(mode="after")
@@ -144,15 +148,16 @@ class EventType(StrEnum):
 
 class EventCreate(Strict):
     type: EventType
-    type_label: str | None = Field(
+    type_label: Name | None = Field(
         default=None, min_length=1, max_length=100, description="Required for a custom type."
     )
-    time: datetime = Field(
-        description="RFC 3339 with a time zone offset, e.g. 2026-03-03T08:30:00+07:00."
+    time: Moment = Field(
+        description="RFC 3339 with a time zone offset, e.g. 2026-03-03T08:30:00+07:00; "
+        "between 2000-01-01 and 2100-01-01."
     )
     place: Place
-    actor: str = Field(min_length=1, max_length=200, examples=["Tổ sao chè thôn Giàng A"])
-    notes: str = Field(default="", max_length=2000)
+    actor: Name = Field(min_length=1, max_length=200, examples=["Tổ sao chè thôn Giàng A"])
+    notes: Text = Field(default="", max_length=2000)
 
     @field_validator("time")
     @classmethod

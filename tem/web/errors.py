@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tem import errors
 
@@ -39,7 +41,64 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+INTERNAL_ERROR = {"error": "internal", "message": "something went wrong on our side"}
+
+
+def log_unexpected(exc: BaseException) -> None:
+    """Log an unexpected error by type and stack only.
+
+    Exception messages are left out: a database error's message can quote the row it
+    was writing (a shopper's contact), a ValueError the value it refused (a place).
+    The stack says where; the type says what. Raises nothing.
+    """
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kind = type(current)
+        parts.append(f"{kind.__module__}.{kind.__qualname__} (message withheld)\n")
+        parts.extend(traceback.format_tb(current.__traceback__))
+        current = current.__cause__ or current.__context__
+    log.error("unexpected error:\n%s", "".join(parts).rstrip())
+
+
+class LastResort:
+    """ASGI middleware: an exception no handler took becomes a 500 here, logged safely.
+
+    Starlette's own error middleware answers 500 but then re-raises, so the server
+    logs the exception with its message; this one sits inside it and does not. An
+    error after the response started cannot become a 500 any more: it is re-raised
+    as a bare ``RuntimeError`` that carries no message of the original.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            log_unexpected(exc)
+            if started:
+                raise RuntimeError("the response failed after it had started") from None
+            await JSONResponse(INTERNAL_ERROR, status_code=500)(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(LastResort)
+
     @app.exception_handler(errors.TemError)
     async def _domain(_request: Request, exc: errors.TemError) -> JSONResponse:
         status = status_for(exc)
@@ -78,7 +137,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error: %s", type(exc).__name__)
-        return JSONResponse(
-            {"error": "internal", "message": "something went wrong on our side"}, status_code=500
-        )
+        # Only reached for errors raised outside LastResort (in other middleware).
+        log_unexpected(exc)
+        return JSONResponse(INTERNAL_ERROR, status_code=500)

@@ -23,6 +23,7 @@ from tem.scans.check_schema import CheckOut, ScanOut
 from tem.scans.endpoints import submit_report
 from tem.scans.places import coarse, find_place
 from tem.scans.service import ScanInput, network_hash, new_cookie, session_hash
+from tem.validation import Id
 from tem.web import pages
 from tem.web.i18n import pick_language, t
 
@@ -314,7 +315,7 @@ def share_place(
     request: Request,
     session: DbSession,
     state: State,
-    scan: Annotated[str, Form(max_length=32)],
+    scan: Annotated[Id, Form(max_length=32)],
     province: Annotated[str, Form(max_length=64)],
     lang: Lang = None,
     accept_language: AcceptLanguage = None,
