@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tem.crypto.statements import Token
@@ -149,6 +149,7 @@ def _facts(session: Session, stamp: StampState, batch: Batch, now: int) -> rules
 
 
 _STAMPS = cast(Table, Stamp.__table__)
+_SCANS_TABLE = cast(Table, Scan.__table__)
 _STAMP_COLUMNS = (
     _STAMPS.c.id,
     _STAMPS.c.batch_id,
@@ -180,6 +181,37 @@ class StampState:
     first_scan_at: datetime | None
     suspect_since: datetime | None
     reviewed_at: datetime | None
+
+
+_INSERT_SCAN = insert(_SCANS_TABLE).values(
+    {c.name: bindparam(c.name) for c in _SCANS_TABLE.c if c.name != "id"}
+)
+
+
+def _stamp_update(*, counted: bool, mark: bool) -> Any:
+    """The one UPDATE of a stamp a scan makes: its counters and/or the suspect mark, with
+    the row as it then is (RETURNING)."""
+    values: dict[str, Any] = {}
+    if counted:
+        values["scan_count"] = _STAMPS.c.scan_count + 1
+        values["first_scan_at"] = func.coalesce(_STAMPS.c.first_scan_at, bindparam("moment"))
+    if mark:
+        values["suspect_since"] = bindparam("moment")
+    return (
+        update(_STAMPS)
+        .where(_STAMPS.c.id == bindparam("stamp_id"))
+        .values(values)
+        .returning(*_STAMP_COLUMNS)
+    )
+
+
+# Built once: (counted, mark) -> statement; neither means no UPDATE at all.
+_STAMP_UPDATES = {
+    (counted, mark): _stamp_update(counted=counted, mark=mark)
+    for counted in (False, True)
+    for mark in (False, True)
+    if counted or mark
+}
 
 
 def load_stamp(session: Session, serial: bytes) -> StampState | None:
@@ -279,45 +311,36 @@ def judge_stamp(
     # 5. Record the scan: a row per scan, and one atomic UPDATE of the stamp's counters
     #    (no lost updates) that also marks it suspect.
     scan_id = None
+    connection = session.connection()
     if scan is not None:
-        row = Scan(
-            public_id=new_public_id(),
-            stamp_id=stamp.id if stamp is not None else None,
-            batch_id=batch.id,
-            scanned_at=moment,
-            session=sid,
-            ua_family=useragent.family(scan.user_agent),
-            os_family=useragent.os_family(scan.user_agent),
-            kind=scan.kind,
-            inspector_org_id=scan.inspector_org_id,
-            verdict=verdict.value,
-            lat=place[0] if place else None,
-            lon=place[1] if place else None,
-            place_name=place_name,
-            place_verified=scan.place_verified and place is not None,
-            network=scan.network,
+        scan_id = new_public_id()
+        connection.execute(
+            _INSERT_SCAN,
+            {
+                "public_id": scan_id,
+                "stamp_id": stamp.id if stamp is not None else None,
+                "batch_id": batch.id,
+                "scanned_at": moment,
+                "session": sid,
+                "ua_family": useragent.family(scan.user_agent),
+                "os_family": useragent.os_family(scan.user_agent),
+                "kind": scan.kind,
+                "inspector_org_id": scan.inspector_org_id,
+                "verdict": verdict.value,
+                "lat": place[0] if place else None,
+                "lon": place[1] if place else None,
+                "place_name": place_name,
+                "place_verified": scan.place_verified and place is not None,
+                "network": scan.network,
+            },
         )
-        session.add(row)
-        scan_id = row.public_id
     if stamp is not None:
-        values: dict[str, Any] = {}
-        if scan is not None and scan.kind is ScanKind.PUBLIC:
-            values.update(
-                scan_count=_STAMPS.c.scan_count + 1,
-                first_scan_at=func.coalesce(_STAMPS.c.first_scan_at, moment),
-            )
-        if suspicious and stamp.suspect_since is None:
-            values["suspect_since"] = moment
-        if values:
-            changed = session.connection().execute(
-                update(_STAMPS)
-                .where(_STAMPS.c.id == stamp.id)
-                .values(**values)
-                .returning(*_STAMP_COLUMNS)
-            )
+        counted = scan is not None and scan.kind is ScanKind.PUBLIC
+        mark = bool(suspicious) and stamp.suspect_since is None
+        statement = _STAMP_UPDATES.get((counted, mark))
+        if statement is not None:
+            changed = connection.execute(statement, {"stamp_id": stamp.id, "moment": moment})
             stamp = StampState(**changed.one()._mapping)
-    if scan is not None:
-        session.flush()
     # A stamp that looks copied raises (or refreshes) the inspectors' alert.
     if stamp is not None and suspicious:
         upsert_open_alert(
