@@ -6,11 +6,13 @@ import hashlib
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, PlainSerializer, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tem.errors import ConfigurationError
+from tem.http.proxies import TrustedProxies
 from tem.scans.rules import Thresholds
 
 # Characters of the QR alphanumeric mode (ISO/IEC 18004 §7.4.4), minus space.
@@ -43,9 +45,14 @@ class Settings(BaseSettings):
     demo: bool = Field(
         default=False, description="Demo mode: generate a passphrase if none is given."
     )
-    trusted_proxies: bool = Field(
-        default=False,
-        description="Take the client address from the last X-Forwarded-For hop (behind our proxy).",
+    trusted_proxies: Annotated[
+        TrustedProxies, NoDecode, BeforeValidator(TrustedProxies.parse), PlainSerializer(str)
+    ] = Field(
+        default=TrustedProxies(),
+        description=(
+            "Peers whose X-Forwarded-For is believed: off (default), a comma-separated list "
+            "of proxy addresses/networks, or true for any peer (see docs/deploy.md)."
+        ),
     )
     clone_max_scans: int = Field(
         default=25, ge=1, description="Public scans of one stamp before it is suspect."

@@ -104,13 +104,11 @@ def serve(
         ctx.engine  # noqa: B018 - fail now, with a clear message, if `tem init` was not run
         ctx.settings.passphrase()
     out.print(f"Tem at http://{host}:{port}  (API docs: /docs)")
+    from tem.web.app import server_options
+
     uvicorn.run(
         "tem.web.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        proxy_headers=True,
+        **server_options(host=host, port=port, workers=workers),
     )
 
 

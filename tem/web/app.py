@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -29,6 +30,26 @@ Authenticate with `Authorization: Bearer <token>`; each token belongs to one
 organization and one role (authority, cooperative, inspector). Errors are JSON:
 `{"error": code, "message": text, "errors": [{"field", "message"}]}`.
 """
+
+
+def server_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
+    """The keyword arguments ``tem serve`` gives ``uvicorn.run`` (besides the app).
+
+    uvicorn's own proxy-header handling stays off: left on, it believes
+    ``X-Forwarded-For`` from 127.0.0.1 whatever ``TEM_TRUSTED_PROXIES`` says, so a
+    local client (or a proxy that passes the header through) could pick any address
+    and escape the rate limits. The app reads forwarding headers itself, only from
+    the peers ``TEM_TRUSTED_PROXIES`` names (:mod:`tem.http.proxies`).
+    """
+    return {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": "info",
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "server_header": False,
+    }
 
 
 def create_app(settings: Settings) -> FastAPI:
