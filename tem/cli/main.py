@@ -306,18 +306,86 @@ def org_list(as_json: JsonOpt = False) -> None:
 
 @token_app.command("create")
 def token_create(
-    org: OrgOpt, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli"
+    org: OrgOpt,
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    expires_days: Annotated[
+        int | None, typer.Option(help="Stop working after this many days (1-3650).")
+    ] = None,
 ) -> None:
     """Mint an API token for an organization (printed once)."""
     from tem.orgs import service
     from tem.orgs.schemas import TokenCreate
 
-    body = validated(TokenCreate, {"name": name})
+    body = validated(TokenCreate, {"name": name, "expires_days": expires_days})
     ctx = Context()
     with handled(), ctx.session() as session:
         organization = service.get_organization(session, org)
-        _, secret = service.create_token(session, organization, body.name)
+        _, secret = service.create_token(
+            session, organization, body.name, expires_days=body.expires_days
+        )
     out.print(secret, highlight=False, soft_wrap=True)
+
+
+@token_app.command("list")
+def token_list(
+    org: Annotated[str | None, typer.Option("--org", help="Only this organization's.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List API tokens (never their secrets): id, name, role, created, last used, expiry, status."""
+    from tem.orgs import service
+
+    ctx = Context()
+    with handled(), ctx.session() as session:
+        authority = service.Principal(_operator_org(session), Role.AUTHORITY)
+        rows = [
+            service.token_out(t, o)
+            for t, o in service.list_tokens(session, authority)
+            if org is None or o.public_id == org
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(
+        "id", "prefix", "organization", "role", "name", "created", "last used", "expires", "status"
+    )
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["prefix"]),
+            str(r["organization"]),
+            str(r["role"]),
+            str(r["name"]),
+            f"{r['created_at']:%Y-%m-%d}",
+            f"{r['last_used_at']:%Y-%m-%d}" if r["last_used_at"] else "-",
+            f"{r['expires_at']:%Y-%m-%d}" if r["expires_at"] else "never",
+            str(r["status"]),
+        )
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="Token id (from `tem token list`).")],
+) -> None:
+    """Revoke an API token at once: the next request that sends it gets 401."""
+    from tem.orgs import service
+
+    ctx = Context()
+    with handled(), ctx.session() as session:
+        authority = service.Principal(_operator_org(session), Role.AUTHORITY)
+        row, _ = service.revoke_token(session, authority, token_id)
+        name = row.name
+    out.print(f"token {token_id} ({name}) revoked", highlight=False)
+
+
+def _operator_org(session: Any) -> Any:
+    """Whoever runs the CLI is the operator, with the authority's powers."""
+    from tem.bootstrap import existing_authority
+
+    authority = existing_authority(session)
+    if authority is None:
+        raise errors.ConfigurationError("no authority; run `tem init`")
+    return authority
 
 
 # --- keys --------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from tem.keys.store import KeyStore
 from tem.labels.endpoints import router as labels_router
 from tem.labels.print_endpoints import router as print_router
 from tem.orgs.endpoints import router as orgs_router
+from tem.orgs.endpoints import tokens_router
 from tem.scans.endpoints import router as scans_router
 from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (
         public.api,
         orgs_router,
+        tokens_router,
         keys_router,
         trace_router,
         labels_router,
