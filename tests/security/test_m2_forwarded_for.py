@@ -65,13 +65,19 @@ def test_tem_serve_leaves_forwarding_headers_to_the_app() -> None:
     assert options["proxy_headers"] is False
 
 
+def at_most(limit: int, codes: list[int]) -> None:
+    """``limit`` requests pass (one more if the budget refilled meanwhile), the rest get 429."""
+    assert set(codes) <= {200, 201, 429}
+    assert limit <= len(codes) - codes.count(429) <= limit + 1
+
+
 def test_rotating_forwarded_for_through_uvicorn_is_limited(settings: Settings) -> None:
     assert not settings.trusted_proxies
     with served(create_app(settings)) as base:
         scans = statuses(base, 80, f"/api/v1/scan/{TOKEN}")
         reports = statuses(base, 8, "/api/v1/reports", data=REPORT)
-    assert scans.count(429) == 80 - settings.scan_rate_per_minute
-    assert reports.count(429) == 8 - settings.reports_per_hour
+    at_most(settings.scan_rate_per_minute, scans)
+    at_most(settings.reports_per_hour, reports)
 
 
 def test_a_listed_proxy_through_uvicorn_is_believed(settings: Settings) -> None:
@@ -102,7 +108,7 @@ def test_rotating_forwarded_for_via_the_app(
     app.state.tem.engine.dispose()
     assert (429 in codes) is limited
     if limited:
-        assert codes.count(429) == 80 - settings.scan_rate_per_minute
+        at_most(settings.scan_rate_per_minute, codes)
 
 
 def test_the_setting_reads_booleans_and_lists() -> None:
