@@ -47,7 +47,9 @@ app = typer.Typer(
 )
 org_app = typer.Typer(help="Organizations (authority only).", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
-key_app = typer.Typer(help="Signing keys: create and endorse, list, revoke.", no_args_is_help=True)
+key_app = typer.Typer(
+    help="Signing keys: create and endorse, list, revoke, rewrap.", no_args_is_help=True
+)
 product_app = typer.Typer(help="A cooperative's products.", no_args_is_help=True)
 batch_app = typer.Typer(help="Batches (lots).", no_args_is_help=True)
 event_app = typer.Typer(help="Origin events of a batch.", no_args_is_help=True)
@@ -102,7 +104,8 @@ def serve(
     ctx = Context()
     with handled():
         ctx.engine  # noqa: B018 - fail now, with a clear message, if `tem init` was not run
-        ctx.settings.passphrase()
+        ctx.store()  # and if TEM_KEY_PASSPHRASE does not open the keys
+        ctx.settings.secret()
     out.print(f"Tem at http://{host}:{port}  (API docs: /docs)")
     from tem.web.app import server_options
 
@@ -467,6 +470,22 @@ def key_revoke(
         key = service.find_key(session, kid)
         service.revoke(session, ctx.store(), authority, key, reason, when)
     out.print(f"key {kid} revoked from {when.isoformat()}")
+
+
+@key_app.command("rewrap")
+def key_rewrap() -> None:
+    """Re-encrypt every private key file with the current format (scrypt + AES-256-GCM).
+
+    Run once after upgrading from a version that wrote PBKDF2-encrypted PEM files; safe to
+    repeat. Each file is replaced atomically (mode 0600) and keeps its name.
+    """
+    from tem.keys.store import KeyStore
+
+    s = settings()
+    with handled():
+        store = KeyStore(s.keys_dir, s.passphrase())
+        done, current = store.rewrap()
+    out.print(f"{done} key file(s) re-encrypted, {current} already in the current format")
 
 
 # --- products, batches, events -----------------------------------------------------------

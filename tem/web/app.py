@@ -54,14 +54,21 @@ def server_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Build the ASGI app. The schema must already be migrated (``tem init``)."""
+    """Build the ASGI app. The schema must already be migrated (``tem init``).
+
+    Raises:
+        ConfigurationError: the passphrase is missing or weak, or the session secret unusable.
+        KeyStoreError: the passphrase does not decrypt the existing keys.
+    """
+    store = KeyStore(settings.keys_dir, settings.passphrase())
+    store.check()  # a wrong TEM_KEY_PASSPHRASE stops the start, not the first signature
     engine = make_engine(settings)
     secret = settings.secret()
     state = AppState(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
-        store=KeyStore(settings.keys_dir, settings.passphrase()),
+        store=store,
         limits=Limits(
             secret,
             scan_per_minute=settings.scan_rate_per_minute,
