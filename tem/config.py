@@ -107,6 +107,10 @@ class Settings(BaseSettings):
             "of proxy addresses/networks, or true for any peer (see docs/deploy.md)."
         ),
     )
+    api_docs: bool = Field(
+        default=True,
+        description="Serve /docs and /redoc (from the package, never a CDN); the OpenAPI document stays.",
+    )
     clone_max_scans: int = Field(
         default=25, ge=1, description="Public scans of one stamp before it is suspect."
     )

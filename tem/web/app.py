@@ -7,6 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tem import __version__
 from tem.config import Settings
@@ -22,7 +26,7 @@ from tem.orgs.endpoints import tokens_router
 from tem.scans.endpoints import router as scans_router
 from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
-from tem.web import errors, public
+from tem.web import docs, errors, public
 
 DESCRIPTION = """
 Signed traceability records and QR labels for OCOP cooperatives.
@@ -81,7 +85,10 @@ def create_app(settings: Settings) -> FastAPI:
         title="Tem",
         version=__version__,
         description=DESCRIPTION,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=docs.OPENAPI_URL,
+        docs_url=None,  # tem.web.docs serves them from the package, with a CSP
+        redoc_url=None,
+        redirect_slashes=False,  # Starlette's redirect trusts Host; see SlashRedirect
     )
     app.state.tem = state
     api = APIRouter(prefix="/api/v1")
@@ -99,6 +106,63 @@ def create_app(settings: Settings) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(public.site)
+    docs.install(app, pages=settings.api_docs)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     errors.install(app)
+    app.add_middleware(SlashRedirect, routes=app.router.routes)
+    app.add_middleware(NoSniff)
     return app
+
+
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every response: a JSON or text answer is
+    never run as a script or style sheet by a browser that guesses types."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+class SlashRedirect:
+    """``/T/<token>/`` -> ``/T/<token>``, with a Location that is a path on this server.
+
+    Starlette's own trailing-slash redirect builds an absolute URL from the ``Host``
+    header, so a request with a forged Host (or a poisoned cache in front) sends a
+    shopper to any site. This one answers 308 with the path alone, and only when the
+    path without its slash is a route and the path as given is none.
+    """
+
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    def _routed(self, scope: Scope) -> bool:
+        return any(route.matches(scope)[0] is not Match.NONE for route in self.routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            trimmed = path.rstrip("/")
+            # "//host" would be a scheme-relative URL to another site: never redirect there.
+            if trimmed and not trimmed.startswith("//"):
+                raw: bytes = scope.get("raw_path") or path.encode()
+                if not self._routed(scope) and self._routed({**scope, "path": trimmed}):
+                    location = raw.rstrip(b"/").decode("latin-1")
+                    if scope.get("query_string"):
+                        location += "?" + scope["query_string"].decode("latin-1")
+                    response = Response(status_code=308, headers={"Location": location})
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
