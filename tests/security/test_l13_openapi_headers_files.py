@@ -53,10 +53,19 @@ def test_every_response_says_nosniff(world: World) -> None:
         assert response.headers.get("X-Content-Type-Options") == "nosniff", response.url
 
 
+def sqlite_settings(data_dir: Path) -> Settings:
+    """SQLite whatever TEM_DATABASE_URL says: these files exist only with SQLite."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'tem.db'}",
+        key_passphrase=PASSPHRASE,
+    )
+
+
 def test_a_new_sqlite_database_is_private(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
-        settings = Settings(data_dir=tmp_path / "data", key_passphrase=PASSPHRASE)
+        settings = sqlite_settings(tmp_path / "data")
         engine = make_engine(settings)
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE t (x INTEGER)"))
@@ -75,6 +84,6 @@ def test_an_existing_open_database_is_tightened(tmp_path: Path) -> None:
     db = tmp_path / "data" / "tem.db"
     db.touch(mode=0o644)
     db.chmod(0o644)
-    engine = make_engine(Settings(data_dir=tmp_path / "data", key_passphrase=PASSPHRASE))
+    engine = make_engine(sqlite_settings(tmp_path / "data"))
     engine.dispose()
     assert db.stat().st_mode & 0o777 == 0o600
