@@ -42,7 +42,9 @@ def init(
 ) -> InitResult:
     """Create (or bring up to date) a data directory. Safe to run twice: nothing is duplicated."""
     store = KeyStore(settings.keys_dir, settings.passphrase())
+    store.check()
     prepare_data_dir(settings)
+    settings.secret()  # the session secret, created once here (docs/deploy.md)
     engine = make_engine(settings)
     try:
         migrate(engine)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
+import secrets
+import stat
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, PlainSerializer, PrivateAttr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tem.errors import ConfigurationError
+from tem.http.proxies import TrustedProxies
 from tem.scans.rules import Thresholds
 
 # Characters of the QR alphanumeric mode (ISO/IEC 18004 §7.4.4), minus space.
@@ -22,12 +27,53 @@ _QR_ALNUM_URL = re.compile(r"HTTPS?://[0-9A-Z$%*+\-./:]+")
 MAX_PUBLIC_URL = 34
 
 DEMO_PASSPHRASE_FILE = "demo-passphrase.txt"  # noqa: S105 - a file name, not a secret
+SESSION_SECRET_FILE = "session.key"  # noqa: S105 - a file name, not a secret
+SECRET_BYTES = 32
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """Read a random secret kept in ``path`` (hex), creating it (0600, in a 0700 dir) if absent.
+
+    Creation is atomic: the secret is written to a temporary file and hard-linked into
+    place, which fails if another process got there first; then the file is read back,
+    so two workers starting at once agree on one secret.
+
+    Raises:
+        ConfigurationError: the file is readable by others or does not hold a secret.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path.parent, 0o700)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(SECRET_BYTES) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        raise ConfigurationError(f"{path} is readable by others; run: chmod 600 {path}")
+    try:
+        value = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        value = b""
+    if len(value) != SECRET_BYTES:
+        raise ConfigurationError(
+            f"{path} does not hold a {SECRET_BYTES}-byte secret in hex; delete it to make a new one"
+        )
+    return value
 
 
 class Settings(BaseSettings):
     """All configuration. Outside demo mode, a key passphrase is required."""
 
     model_config = SettingsConfigDict(env_prefix="TEM_", extra="ignore")
+
+    _secret: bytes | None = PrivateAttr(default=None)
 
     data_dir: Path = Field(
         default=Path("./tem-data"), description="Where keys, the SQLite database and labels live."
@@ -38,15 +84,32 @@ class Settings(BaseSettings):
     key_passphrase: str | None = Field(
         default=None, repr=False, description="Encrypts private keys at rest."
     )
+    session_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description=(
+            "Keys the HMACs of session cookies and client addresses; default: a random "
+            "secret in <data dir>/secrets/session.key."
+        ),
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Base URL printed in QR codes."
     )
     demo: bool = Field(
         default=False, description="Demo mode: generate a passphrase if none is given."
     )
-    trusted_proxies: bool = Field(
-        default=False,
-        description="Take the client address from the last X-Forwarded-For hop (behind our proxy).",
+    trusted_proxies: Annotated[
+        TrustedProxies, NoDecode, BeforeValidator(TrustedProxies.parse), PlainSerializer(str)
+    ] = Field(
+        default=TrustedProxies(),
+        description=(
+            "Peers whose X-Forwarded-For is believed: off (default), a comma-separated list "
+            "of proxy addresses/networks, or true for any peer (see docs/deploy.md)."
+        ),
+    )
+    api_docs: bool = Field(
+        default=True,
+        description="Serve /docs and /redoc (from the package, never a CDN); the OpenAPI document stays.",
     )
     clone_max_scans: int = Field(
         default=25, ge=1, description="Public scans of one stamp before it is suspect."
@@ -130,12 +193,33 @@ class Settings(BaseSettings):
             max_speed_kmh=self.clone_max_speed_kmh,
         )
 
-    def secret(self) -> bytes:
-        """A server secret for HMACs of session cookies and client addresses.
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
 
-        Derived from the key passphrase, so every worker agrees without another setting.
+    def secret(self) -> bytes:
+        """The server secret for HMACs of session cookies and client addresses (32 bytes).
+
+        ``TEM_SESSION_SECRET`` when set (every worker on every machine must share it);
+        otherwise ``<data dir>/secrets/session.key``, created at random on first use.
+        Independent of the key passphrase: a pseudonym computed with it says nothing
+        about the passphrase. Read once per ``Settings``.
+
+        Raises:
+            ConfigurationError: the setting is too short, or the file is unsafe or damaged.
         """
-        return hashlib.sha256(b"tem/hmac/v1\x00" + self.passphrase()).digest()
+        if self._secret is None:
+            self._secret = self._read_secret()
+        return self._secret
+
+    def _read_secret(self) -> bytes:
+        if self.session_secret is not None:
+            if len(self.session_secret) < 32:
+                raise ConfigurationError(
+                    "TEM_SESSION_SECRET must be at least 32 characters long (see docs/deploy.md)"
+                )
+            return hashlib.sha256(b"tem/session/v1\x00" + self.session_secret.encode()).digest()
+        return load_or_create_secret(self.secrets_dir / SESSION_SECRET_FILE)
 
     def passphrase(self) -> bytes:
         """The key passphrase; in demo mode, read or create one in the data directory.
@@ -155,8 +239,6 @@ class Settings(BaseSettings):
         path = self.data_dir / DEMO_PASSPHRASE_FILE
         if path.exists():
             return path.read_text().strip().encode()
-        import secrets
-
         self.data_dir.mkdir(parents=True, exist_ok=True)
         secret = secrets.token_urlsafe(24)
         path.touch(mode=0o600)

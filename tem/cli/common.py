@@ -91,6 +91,7 @@ class Context:
     def __init__(self) -> None:
         self.settings = settings()
         self._engine: Engine | None = None
+        self._store: KeyStore | None = None
 
     @property
     def engine(self) -> Engine:
@@ -105,7 +106,16 @@ class Context:
             yield session
 
     def store(self) -> KeyStore:
-        return KeyStore(self.settings.keys_dir, self.settings.passphrase())
+        """The key store, once its passphrase is known to open the existing keys.
+
+        Raises:
+            KeyStoreError: a wrong ``TEM_KEY_PASSPHRASE`` (before anything is written).
+        """
+        if self._store is None:
+            store = KeyStore(self.settings.keys_dir, self.settings.passphrase())
+            store.check()
+            self._store = store
+        return self._store
 
 
 def _require_initialized(engine: Engine, s: Settings) -> None:

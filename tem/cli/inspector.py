@@ -180,7 +180,7 @@ def _print_scans(rows: list[dict[str, Any]], title: str) -> None:
     from rich.table import Table
 
     table = Table(
-        "time", "kind", "verdict", "stamp", "browser", "system", "place", "session", title=title
+        "time", "kind", "verdict", "stamp", "browser", "system", "place", "phone #", title=title
     )
     for r in rows:
         place = r["place_name"] or ""
@@ -194,7 +194,7 @@ def _print_scans(rows: list[dict[str, Any]], title: str) -> None:
             r["ua_family"],
             r["os_family"],
             place or "-",
-            r["session"],
+            str(r["browser"]),
         )
     out.print(table)
 

@@ -48,7 +48,9 @@ app = typer.Typer(
 )
 org_app = typer.Typer(help="Organizations (authority only).", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
-key_app = typer.Typer(help="Signing keys: create and endorse, list, revoke.", no_args_is_help=True)
+key_app = typer.Typer(
+    help="Signing keys: create and endorse, list, revoke, rewrap.", no_args_is_help=True
+)
 product_app = typer.Typer(help="A cooperative's products.", no_args_is_help=True)
 batch_app = typer.Typer(help="Batches (lots).", no_args_is_help=True)
 event_app = typer.Typer(help="Origin events of a batch.", no_args_is_help=True)
@@ -116,23 +118,19 @@ def serve(
     ctx = Context()
     with handled():
         ctx.engine  # noqa: B018 - fail now, with a clear message, if `tem init` was not run
-        ctx.settings.passphrase()
+        ctx.store()  # and if TEM_KEY_PASSPHRASE does not open the keys
+        ctx.settings.secret()
     # The workers inherit this and write their metrics there; what an earlier run left is wiped.
     metrics.prepare_multiprocess_dir(ctx.settings.data_dir.resolve() / "run" / "metrics")
     if metrics_port is not None:
         metrics.start_metrics_server(metrics_host, metrics_port, workers=workers)
         out.print(f"Metrics at http://{metrics_host}:{metrics_port}/metrics")
     out.print(f"Tem at http://{host}:{port}  (API docs: /docs)")
+    from tem.web.app import server_options
+
     uvicorn.run(
         "tem.web.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        proxy_headers=True,
-        # Tem writes its own line per request (tem.web.observe): route template, never the
-        # path (it may hold a token) and never the client's address, which uvicorn's has.
-        access_log=False,
+        **server_options(host=host, port=port, workers=workers),
     )
 
 
@@ -325,18 +323,86 @@ def org_list(as_json: JsonOpt = False) -> None:
 
 @token_app.command("create")
 def token_create(
-    org: OrgOpt, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli"
+    org: OrgOpt,
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    expires_days: Annotated[
+        int | None, typer.Option(help="Stop working after this many days (1-3650).")
+    ] = None,
 ) -> None:
     """Mint an API token for an organization (printed once)."""
     from tem.orgs import service
     from tem.orgs.schemas import TokenCreate
 
-    body = validated(TokenCreate, {"name": name})
+    body = validated(TokenCreate, {"name": name, "expires_days": expires_days})
     ctx = Context()
     with handled(), ctx.session() as session:
         organization = service.get_organization(session, org)
-        _, secret = service.create_token(session, organization, body.name)
+        _, secret = service.create_token(
+            session, organization, body.name, expires_days=body.expires_days
+        )
     out.print(secret, highlight=False, soft_wrap=True)
+
+
+@token_app.command("list")
+def token_list(
+    org: Annotated[str | None, typer.Option("--org", help="Only this organization's.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List API tokens (never their secrets): id, name, role, created, last used, expiry, status."""
+    from tem.orgs import service
+
+    ctx = Context()
+    with handled(), ctx.session() as session:
+        authority = service.Principal(_operator_org(session), Role.AUTHORITY)
+        rows = [
+            service.token_out(t, o)
+            for t, o in service.list_tokens(session, authority)
+            if org is None or o.public_id == org
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(
+        "id", "prefix", "organization", "role", "name", "created", "last used", "expires", "status"
+    )
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["prefix"]),
+            str(r["organization"]),
+            str(r["role"]),
+            str(r["name"]),
+            f"{r['created_at']:%Y-%m-%d}",
+            f"{r['last_used_at']:%Y-%m-%d}" if r["last_used_at"] else "-",
+            f"{r['expires_at']:%Y-%m-%d}" if r["expires_at"] else "never",
+            str(r["status"]),
+        )
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="Token id (from `tem token list`).")],
+) -> None:
+    """Revoke an API token at once: the next request that sends it gets 401."""
+    from tem.orgs import service
+
+    ctx = Context()
+    with handled(), ctx.session() as session:
+        authority = service.Principal(_operator_org(session), Role.AUTHORITY)
+        row, _ = service.revoke_token(session, authority, token_id)
+        name = row.name
+    out.print(f"token {token_id} ({name}) revoked", highlight=False)
+
+
+def _operator_org(session: Any) -> Any:
+    """Whoever runs the CLI is the operator, with the authority's powers."""
+    from tem.bootstrap import existing_authority
+
+    authority = existing_authority(session)
+    if authority is None:
+        raise errors.ConfigurationError("no authority; run `tem init`")
+    return authority
 
 
 # --- keys --------------------------------------------------------------------------
@@ -421,6 +487,22 @@ def key_revoke(
         key = service.find_key(session, kid)
         service.revoke(session, ctx.store(), authority, key, reason, when)
     out.print(f"key {kid} revoked from {when.isoformat()}")
+
+
+@key_app.command("rewrap")
+def key_rewrap() -> None:
+    """Re-encrypt every private key file with the current format (scrypt + AES-256-GCM).
+
+    Run once after upgrading from a version that wrote PBKDF2-encrypted PEM files; safe to
+    repeat. Each file is replaced atomically (mode 0600) and keeps its name.
+    """
+    from tem.keys.store import KeyStore
+
+    s = settings()
+    with handled():
+        store = KeyStore(s.keys_dir, s.passphrase())
+        done, current = store.rewrap()
+    out.print(f"{done} key file(s) re-encrypted, {current} already in the current format")
 
 
 # --- products, batches, events -----------------------------------------------------------

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tem.errors import Unauthorized
 from tem.http.state import AppState
 from tem.keys.store import KeyStore
-from tem.orgs.service import Principal, authenticate
+from tem.orgs.service import Principal, authenticate, record_token_use
+
+log = logging.getLogger("tem.http")
 
 
 async def get_state(request: Request) -> AppState:
@@ -49,11 +53,21 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization
 
 def get_principal(
     session: DbSession,
+    state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send an API token: Authorization: Bearer <token>")
-    return authenticate(session, credentials.credentials)
+    principal = authenticate(session, credentials.credentials)
+    if principal.record_use and principal.token_id is not None:
+        # Bookkeeping in its own short transaction (see record_token_use); losing it is harmless.
+        try:
+            with state.sessions() as bookkeeping:
+                record_token_use(bookkeeping, principal.token_id)
+                bookkeeping.commit()
+        except SQLAlchemyError:
+            log.warning("could not record an API token's last use")
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

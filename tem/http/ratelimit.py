@@ -32,6 +32,8 @@ from tem.http.metrics import record_rate_limited
 if TYPE_CHECKING:
     import redis
 
+from tem.http.proxies import TrustedProxies
+
 UNKNOWN_CLIENT = "unknown"  # the key for a missing or unparsable address; they share one budget
 EVERYONE = "*"  # the key of a server-wide limiter
 KEY_HEX_CHARS = 32  # 128 bits of HMAC-SHA256: collisions between clients are not a concern
@@ -222,17 +224,22 @@ def client_key(ip: str | None, secret: bytes) -> str:
 
 
 def client_ip(
-    scope_client_host: str | None, forwarded_for: str | None, *, trust_proxy: bool
+    scope_client_host: str | None,
+    forwarded_for: str | None,
+    *,
+    trust_proxy: bool | TrustedProxies,
 ) -> str | None:
     """The address a request's limits are counted against, or ``None`` when there is none.
 
     Without ``trust_proxy`` it is always the socket peer (``scope["client"][0]``):
     any ``X-Forwarded-For`` header may have been written by the client and is
-    ignored. With ``trust_proxy`` it is the LAST address in ``X-Forwarded-For``,
-    the one our own proxy appended; earlier entries came from the client and are
-    never trusted. If that last entry is not a valid address the socket peer is
-    used. Addresses are validated with :mod:`ipaddress` and returned in canonical
-    form.
+    ignored. With ``trust_proxy=True`` (every peer is our proxy) it is the LAST
+    address in ``X-Forwarded-For``, the one our own proxy appended; earlier entries
+    came from the client and are never trusted. With a :class:`TrustedProxies` list
+    the header counts only when the peer is a listed proxy, and the client is the
+    right-most address that is not a listed proxy (see :mod:`tem.http.proxies`). If
+    the hop to use is not a valid address the socket peer is used. Addresses are
+    validated with :mod:`ipaddress` and returned in canonical form.
 
     When a request carries several ``X-Forwarded-For`` header lines, pass them
     joined with ``", "`` in order (Starlette: ``", ".join(headers.getlist(...))``):
@@ -240,12 +247,8 @@ def client_ip(
 
     Raises nothing: invalid input gives the fallback or ``None``.
     """
-    if trust_proxy and forwarded_for:
-        last_hop = _parse_ip(forwarded_for.rsplit(",", 1)[-1])
-        if last_hop is not None:
-            return str(last_hop)
-    peer = _parse_ip(scope_client_host)
-    return str(peer) if peer is not None else None
+    found = TrustedProxies.parse(trust_proxy).client(scope_client_host, forwarded_for)
+    return str(found) if found is not None else None
 
 
 def _parse_ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

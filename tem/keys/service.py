@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from tem.crypto import cbor, cose
@@ -38,10 +38,38 @@ def sign_statement(private_key: ed25519.Ed25519PrivateKey, claims: dict[object, 
     return cose.sign1(private_key, cbor.encode(claims), kid=kid)
 
 
+_NEW_KEY_FILES = "tem.new_key_files"
+
+
+def _discard_on_rollback(session: Session, store: KeyStore, name: str) -> None:
+    """Delete the key file ``name`` if the unit of work that made it is rolled back.
+
+    A key file whose row never reaches the database is an orphan: nothing can use it,
+    and it holds a private key. Kept once the outermost transaction commits.
+    """
+    pending: list[tuple[KeyStore, str]] | None = session.info.get(_NEW_KEY_FILES)
+    if pending is None:
+        pending = session.info[_NEW_KEY_FILES] = []
+
+        @event.listens_for(session, "after_commit")
+        def _keep(committed: Session) -> None:
+            committed.info.get(_NEW_KEY_FILES, []).clear()
+
+        @event.listens_for(session, "after_rollback")
+        def _discard(rolled_back: Session) -> None:
+            files = rolled_back.info.get(_NEW_KEY_FILES, [])
+            for owner, file_name in files:
+                owner.discard(file_name)
+            files.clear()
+
+    pending.append((store, name))
+
+
 def _add_key(
     session: Session, store: KeyStore, org: Organization, purpose: KeyPurpose
 ) -> tuple[SigningKey, ed25519.Ed25519PrivateKey]:
     name, private = store.generate()
+    _discard_on_rollback(session, store, name)
     public = raw_public(private.public_key())
     key = SigningKey(
         kid=key_id(public),

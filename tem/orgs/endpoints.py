@@ -9,7 +9,13 @@ from fastapi import APIRouter
 from tem.http.deps import CurrentPrincipal, DbSession
 from tem.models import Role
 from tem.orgs import service
-from tem.orgs.schemas import OrganizationCreate, OrganizationOut, TokenCreate, TokenOut
+from tem.orgs.schemas import (
+    OrganizationCreate,
+    OrganizationOut,
+    TokenCreate,
+    TokenInfo,
+    TokenOut,
+)
 from tem.validation import Id
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
@@ -56,12 +62,22 @@ def create_token(
     """Mint an API token for an organization (authority only). The secret is shown once."""
     principal.require(Role.AUTHORITY)
     org = service.get_organization(session, org_id)
-    row, secret = service.create_token(session, org, body.name)
-    return {
-        "token": secret,
-        "prefix": row.prefix,
-        "organization": org.public_id,
-        "role": row.role.value,
-        "name": row.name,
-        "created_at": row.created_at,
-    }
+    row, secret = service.create_token(session, org, body.name, expires_days=body.expires_days)
+    info = service.token_out(row, org)
+    return {"token": secret, **info}
+
+
+tokens_router = APIRouter(prefix="/tokens", tags=["organizations"])
+
+
+@tokens_router.get("", response_model=list[TokenInfo])
+def list_tokens(session: DbSession, principal: CurrentPrincipal) -> Any:
+    """API tokens, without their secrets: every organization's (authority) or your own."""
+    return [service.token_out(t, o) for t, o in service.list_tokens(session, principal)]
+
+
+@tokens_router.post("/{token_id}/revoke", response_model=TokenInfo)
+def revoke_token(token_id: str, session: DbSession, principal: CurrentPrincipal) -> Any:
+    """Revoke a token at once (an authority: any; others: their own organization's)."""
+    row, org = service.revoke_token(session, principal, token_id)
+    return service.token_out(row, org)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from tem.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -25,7 +25,6 @@ from tem.validation import MAX_ID, name_problem, text_problem
 MAX_PAGE = 500
 MAX_NOTE = 2000
 RECALL_REASON_LENGTH = (5, 500)
-SESSION_SHOWN = 8  # hex characters of a scan's session hash: enough to tell browsers apart
 # Where a closed alert keeps who closed it and why (the alert table has no notes column;
 # the scan rules only ever rewrite the evidence of *open* alerts, so this stays put).
 CLOSURE_KEY = "closure"
@@ -309,11 +308,60 @@ def batch_scans(
     return batch, list(scans)
 
 
+def browser_ordinals(session: Session, scans: Sequence[Scan]) -> dict[int, int]:
+    """For each scan id, which browser made it: 1 for the first browser that ever scanned
+    that stamp (or that batch's label), 2 for the next one, and so on.
+
+    Lets a reader tell one phone from another in a history without showing anything
+    derived from the cookie: the session hash is keyed by the server's secret, and even
+    a part of it would let whoever chose their own cookie test guesses of that secret.
+    The numbering covers the whole history, so every page of it agrees.
+    """
+    stamp_ids = {s.stamp_id for s in scans if s.stamp_id is not None}
+    label_batches = {s.batch_id for s in scans if s.stamp_id is None and s.batch_id is not None}
+    first_seen: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    if stamp_ids:
+        rows = session.execute(
+            select(Scan.stamp_id, Scan.session, func.min(Scan.id))
+            .where(Scan.stamp_id.in_(stamp_ids))
+            .group_by(Scan.stamp_id, Scan.session)
+        )
+        for stamp_id, sid, first in rows:
+            if stamp_id is None:  # excluded by the query; says so to the type checker
+                continue
+            first_seen.setdefault(("stamp", int(stamp_id)), []).append((int(first), str(sid)))
+    if label_batches:
+        rows = session.execute(
+            select(Scan.batch_id, Scan.session, func.min(Scan.id))
+            .where(Scan.stamp_id.is_(None), Scan.batch_id.in_(label_batches))
+            .group_by(Scan.batch_id, Scan.session)
+        )
+        for batch_id, sid, first in rows:
+            if batch_id is None:
+                continue
+            first_seen.setdefault(("label", int(batch_id)), []).append((int(first), str(sid)))
+    ordinal = {
+        (subject, sid): number
+        for subject, seen in first_seen.items()
+        for number, (_, sid) in enumerate(sorted(seen), start=1)
+    }
+    found: dict[int, int] = {}
+    for scan in scans:
+        if scan.stamp_id is not None:
+            subject = ("stamp", scan.stamp_id)
+        elif scan.batch_id is not None:
+            subject = ("label", scan.batch_id)
+        else:
+            continue
+        found[scan.id] = ordinal.get((subject, scan.session), 0)
+    return found
+
+
 def scans_out(session: Session, scans: Sequence[Scan]) -> list[dict[str, Any]]:
-    """The API shape of scans. The session hash is cut to 8 characters: enough to tell
-    one browser from another in a history, too little to follow one across stamps."""
+    """The API shape of scans. Browsers are told apart by :func:`browser_ordinals`."""
     stamp_ids = {s.stamp_id for s in scans if s.stamp_id is not None}
     serials = serials_by_id(session, stamp_ids)
+    browsers = browser_ordinals(session, scans)
     out = []
     for scan in scans:
         serial = serials.get(scan.stamp_id) if scan.stamp_id is not None else None
@@ -329,7 +377,7 @@ def scans_out(session: Session, scans: Sequence[Scan]) -> list[dict[str, Any]]:
                 "place_name": scan.place_name,
                 "lat": scan.lat,
                 "lon": scan.lon,
-                "session": scan.session[:SESSION_SHOWN],
+                "browser": browsers.get(scan.id, 0),
             }
         )
     return out

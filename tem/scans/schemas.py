@@ -110,7 +110,12 @@ class ScanOut(BaseModel):
     place_name: str | None
     lat: float | None = Field(description="Coarse (0.1°), only when the shopper shared it.")
     lon: float | None
-    session: str = Field(description="The first 8 characters of the browser's session hash.")
+    browser: int = Field(
+        description=(
+            "Which browser scanned: 1 for the first browser to scan this stamp (or this "
+            "batch's label), 2 for the next, and so on. Nothing derived from the cookie is shown."
+        )
+    )
 
 
 class RecallRequest(BaseModel):

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tem import __version__
 from tem.config import Settings
@@ -21,10 +26,11 @@ from tem.keys.store import KeyStore
 from tem.labels.endpoints import router as labels_router
 from tem.labels.print_endpoints import router as print_router
 from tem.orgs.endpoints import router as orgs_router
+from tem.orgs.endpoints import tokens_router
 from tem.scans.endpoints import router as scans_router
 from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
-from tem.web import errors, observe, public
+from tem.web import docs, errors, observe, public
 
 DESCRIPTION = """
 Signed traceability records and QR labels for OCOP cooperatives.
@@ -35,15 +41,45 @@ organization and one role (authority, cooperative, inspector). Errors are JSON:
 """
 
 
+def server_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
+    """The keyword arguments ``tem serve`` gives ``uvicorn.run`` (besides the app).
+
+    uvicorn's own proxy-header handling stays off: left on, it believes
+    ``X-Forwarded-For`` from 127.0.0.1 whatever ``TEM_TRUSTED_PROXIES`` says, so a
+    local client (or a proxy that passes the header through) could pick any address
+    and escape the rate limits. The app reads forwarding headers itself, only from
+    the peers ``TEM_TRUSTED_PROXIES`` names (:mod:`tem.http.proxies`).
+    """
+    return {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": "info",
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "server_header": False,
+        # Tem writes its own line per request (tem.web.observe): the route template, never
+        # the path (it may hold a token) and never the client's address, which uvicorn's has.
+        "access_log": False,
+    }
+
+
 def create_app(settings: Settings) -> FastAPI:
-    """Build the ASGI app. The schema must already be migrated (``tem init``)."""
+    """Build the ASGI app. The schema must already be migrated (``tem init``).
+
+    Raises:
+        ConfigurationError: the passphrase is missing or weak, or the session secret unusable.
+        KeyStoreError: the passphrase does not decrypt the existing keys.
+    """
+    store = KeyStore(settings.keys_dir, settings.passphrase())
+    store.check()  # a wrong TEM_KEY_PASSPHRASE stops the start, not the first signature
     engine = make_engine(settings)
     secret = settings.secret()
     state = AppState(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
-        store=KeyStore(settings.keys_dir, settings.passphrase()),
+        store=store,
         limits=Limits(
             secret,
             scan_per_minute=settings.scan_rate_per_minute,
@@ -66,7 +102,10 @@ def create_app(settings: Settings) -> FastAPI:
         title="Tem",
         version=__version__,
         description=DESCRIPTION,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=docs.OPENAPI_URL,
+        docs_url=None,  # tem.web.docs serves them from the package, with a CSP
+        redoc_url=None,
+        redirect_slashes=False,  # Starlette's redirect trusts Host; see SlashRedirect
         lifespan=lifespan,
     )
     app.state.tem = state
@@ -74,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (
         public.api,
         orgs_router,
+        tokens_router,
         keys_router,
         trace_router,
         labels_router,
@@ -85,8 +125,65 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api)
     app.include_router(public.site)
     app.include_router(observe.router)
+    docs.install(app, pages=settings.api_docs)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     errors.install(app)
+    app.add_middleware(SlashRedirect, routes=app.router.routes)
+    app.add_middleware(NoSniff)
     # Outermost but for Starlette's error middleware: it sees every response, 500s included.
     app.add_middleware(observe.RequestObserver)
     return app
+
+
+class NoSniff:
+    """``X-Content-Type-Options: nosniff`` on every response: a JSON or text answer is
+    never run as a script or style sheet by a browser that guesses types."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+class SlashRedirect:
+    """``/T/<token>/`` -> ``/T/<token>``, with a Location that is a path on this server.
+
+    Starlette's own trailing-slash redirect builds an absolute URL from the ``Host``
+    header, so a request with a forged Host (or a poisoned cache in front) sends a
+    shopper to any site. This one answers 308 with the path alone, and only when the
+    path without its slash is a route and the path as given is none.
+    """
+
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    def _routed(self, scope: Scope) -> bool:
+        return any(route.matches(scope)[0] is not Match.NONE for route in self.routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            trimmed = path.rstrip("/")
+            # "//host" would be a scheme-relative URL to another site: never redirect there.
+            if trimmed and not trimmed.startswith("//"):
+                raw: bytes = scope.get("raw_path") or path.encode()
+                if not self._routed(scope) and self._routed({**scope, "path": trimmed}):
+                    location = raw.rstrip(b"/").decode("latin-1")
+                    if scope.get("query_string"):
+                        location += "?" + scope["query_string"].decode("latin-1")
+                    response = Response(status_code=308, headers={"Location": location})
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

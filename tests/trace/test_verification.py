@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -246,7 +247,7 @@ def test_key_files_are_encrypted_and_0600(world: World) -> None:
     assert len(files) == 3  # root + two cooperatives
     for path in files:
         assert path.stat().st_mode & 0o777 == 0o600
-        assert b"ENCRYPTED PRIVATE KEY" in path.read_bytes()
+        assert json.loads(path.read_bytes())["format"] == "tem-key/1"  # scrypt + AES-GCM
     assert world.settings.keys_dir.stat().st_mode & 0o777 == 0o700
 
 
