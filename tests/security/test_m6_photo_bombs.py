@@ -21,9 +21,10 @@ from PIL import Image
 MAX_RSS_MB = 500
 
 # Six threads call the domain validator at once; the child reports what each got and
-# its own peak resident set size (ru_maxrss is in KiB on Linux).
+# its own peak resident set size: VmHWM of /proc/self/status, which starts afresh at
+# exec (ru_maxrss does not: a child of a large pytest process would inherit its peak).
 _CHILD = """
-import json, resource, sys, threading
+import json, re, sys, threading
 from tem.errors import TemError
 from tem.scans.photos import validate_photo
 
@@ -42,7 +43,8 @@ for thread in threads:
     thread.start()
 for thread in threads:
     thread.join()
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+status = open("/proc/self/status").read()
+peak_mb = int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) / 1024
 print(json.dumps({"outcomes": outcomes, "peak_mb": peak_mb}))
 """
 
