@@ -142,6 +142,26 @@ def make_engine(settings: Settings) -> Engine:
     )
 
 
+def make_reader_engine(settings: Settings) -> Engine | None:
+    """On SQLite, a second engine whose connections refuse to write (``query_only``): a
+    read-only check runs on it inline, without a trip to the thread pool, because it can
+    never wait for the write lock. None on other databases."""
+    url = settings.resolved_database_url
+    if not url.startswith("sqlite"):
+        return None
+    engine = create_engine(
+        url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+    )
+
+    @event.listens_for(engine, "connect")
+    def _reader_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return engine
+
+
 def private_sqlite_file(path: Path) -> None:
     """Create the SQLite file 0600 before SQLite does (it would follow the umask, often 0644),
     and tighten an existing one with its WAL and shared-memory files: SQLite gives those

@@ -36,6 +36,9 @@ class AppState:
     limits: Limits
     secret: bytes
     exports: ExportSlots = field(default_factory=ExportSlots)
+    # SQLite only: sessions that can never write (tem.db.make_reader_engine), for read-only
+    # checks run inline on the event loop.
+    readers: sessionmaker[Session] | None = None
     _trust: tuple[tuple[int, int, int, int], TrustStore] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tem import __version__
 from tem.config import Settings
-from tem.db import make_engine, session_factory
+from tem.db import make_engine, make_reader_engine, session_factory
 from tem.http import metrics
 from tem.http.ratelimit import Limits
 from tem.http.state import AppState
@@ -89,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         secret=secret,
         exports=ExportSlots(settings.exports_per_organization),
+        readers=session_factory(reader) if (reader := make_reader_engine(settings)) else None,
     )
     metrics.track_pool(engine)
     observe.configure_request_log(settings.log_format)
