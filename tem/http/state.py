@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tem.config import Settings
+from tem.http.gate import FairGate
 from tem.http.ratelimit import Limits
 from tem.http.streaming import ExportSlots
 from tem.keys import service as keys
@@ -27,6 +28,10 @@ _TRUST_STAMP = select(
 )
 
 
+# Two: one thread in its write transaction, one preparing the next scan meanwhile.
+RECORDING_SLOTS = 2
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -39,6 +44,8 @@ class AppState:
     # SQLite only: sessions that can never write (tem.db.make_reader_engine), for read-only
     # checks run inline on the event loop.
     readers: sessionmaker[Session] | None = None
+    # Checks that record a scan, a few at a time and in arrival order (tem.http.gate).
+    recording: FairGate = field(default_factory=lambda: FairGate(RECORDING_SLOTS))
     _trust: tuple[tuple[int, int, int, int], TrustStore] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

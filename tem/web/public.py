@@ -4,6 +4,7 @@ the place form, inspections, the home page and health."""
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, Header, Query, Request, UploadFile
@@ -139,7 +140,8 @@ def _checked(state: AppState, token: str, scan: ScanInput | None) -> CheckOut:
     """The check in a unit of work of its own: one commit, and one trip to the thread pool
     for the whole of it (the public routes are async and call this through
     :func:`run_in_threadpool`)."""
-    with unit_of_work(state.sessions) as session:
+    gate = state.recording.held() if scan is not None else nullcontext()
+    with gate, unit_of_work(state.sessions) as session:
         result = _check(session, state, token, scan)
     # After the commit: a scan's write transaction (and SQLite's write lock) ends first.
     return result.out()
