@@ -354,15 +354,16 @@ def profile_server(
     app: Any, token: str, seconds: float, connections: int, top: int, timer: str
 ) -> Profile:
     """The app under uvicorn in this process, loaded by :mod:`bench.loadgen`, profiled."""
-    original = tem.web.public.run_in_threadpool
-    tem.web.public.run_in_threadpool = _inline  # type: ignore[assignment]
+    public: Any = tem.web.public  # the module's own import of run_in_threadpool is patched
+    original = public.run_in_threadpool
+    public.run_in_threadpool = _inline
     try:
         with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
             profiler, requests, unprofiled_ms = asyncio.run(
                 _serve_and_profile(app, f"/api/v1/verify/{token}", seconds, connections, timer)
             )
     finally:
-        tem.web.public.run_in_threadpool = original  # type: ignore[assignment]
+        public.run_in_threadpool = original
     # Wall ms per request at this concurrency, one thread: 1 / throughput.
     return summarize("server", profiler, requests, unprofiled_ms, top)
 

@@ -61,6 +61,7 @@ from bench.verify_http import (
     Summary,
     add_server_options,
     cpu_between,
+    cpu_note,
     database_label,
     free_port,
     goal_text,
@@ -307,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"\nscan/verify req/s = {rps_ratio:.3f}; scan p99 = {scan_p99:.1f} ms "
             "(no goal on this setup: the goals are one worker on SQLite)"
         )
+    print(cpu_note(loads))
     errors = sum(sum(s.errors.values()) for s in summaries)
     checks = sum(load.body_checks for load in loads)
     print(

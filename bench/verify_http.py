@@ -559,6 +559,17 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def cpu_note(loads: Sequence[Load]) -> str:
+    """How the server CPU column was measured: which processes, or that it was not."""
+    counted = {load.server_processes for load in loads}
+    if None in counted or any(load.server_cpu_s is None for load in loads):
+        return "Server CPU: NOT MEASURED in some round (no /proc, or a process came or went)."
+    if counted == {1}:
+        return "Server CPU: the one server process."
+    numbers = " or ".join(str(n) for n in sorted(c for c in counted if c is not None))
+    return f"Server CPU: summed over {numbers} processes (the uvicorn master and all below it)."
+
+
 def goal_text(value: float, goal: float, *, at_most: bool = False, unit: str = "") -> str:
     """``met`` or ``missed by <gap> (<share> %)`` for a ratio (or, ``at_most``, a ceiling)."""
     met = value <= goal if at_most else value >= goal
@@ -631,17 +642,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else "no goal on this setup (the goal is one worker on SQLite)"
     )
     print(f"\nverify/health req/s = {rps_ratio:.3f} ({goal})")
-    cpu_counted = {x.server_processes for x in loads}
-    print(
-        "Server CPU summed over "
-        + (
-            f"{' or '.join(str(n) for n in sorted(c for c in cpu_counted if c is not None))} "
-            "processes (the uvicorn master and its workers)"
-            if None not in cpu_counted
-            else "the server's processes: NOT MEASURED in some round (a process came or went)"
-        )
-        + "."
-    )
+    print(cpu_note(loads))
     errors = sum(sum(s.errors.values()) for s in summaries)
     checks = sum(load.body_checks for load in loads)
     print(
