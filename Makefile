@@ -36,7 +36,7 @@ format: $(STAMP)
 	$(BIN)/ruff format tem tests bench
 	$(BIN)/ruff check --fix tem tests bench
 
-## bench: side-by-side benchmarks (ratios against a baseline in the same run); about 5 minutes
+## bench: side-by-side benchmarks (ratios against a baseline in the same run); about 7 minutes
 BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 bench: $(STAMP)
 	$(BIN)/python -m bench.verify_offline
@@ -44,6 +44,9 @@ bench: $(STAMP)
 	TEM_BENCH_POSTGRES=$(BENCH_POSTGRES) $(BIN)/python -m bench.stamps_issue
 	$(BIN)/python -m bench.stamps_memory --quick
 	$(BIN)/python -m bench.scan_http
+	$(BIN)/python -m bench.verify_http --postgres $(BENCH_POSTGRES) --workers 2
+	$(BIN)/python -m bench.scan_http --postgres $(BENCH_POSTGRES) --workers 2
+	$(BIN)/python -m bench.profile_check
 	$(BIN)/python -m bench.labels_pdf --quick
 
 clean:

@@ -29,7 +29,6 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -38,8 +37,7 @@ from types import FrameType
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.report import (
@@ -52,7 +50,13 @@ from bench.report import (
     utc_now,
     write_result,
 )
-from bench.world import cooperative_token, demo_world, key_store, start_print_run
+from bench.world import (
+    cooperative_token,
+    demo_world,
+    key_store,
+    scratch_postgres,
+    start_print_run,
+)
 from tem.config import Settings
 from tem.crypto import cose
 from tem.crypto.keys import KeyId
@@ -359,28 +363,6 @@ def postgres_url(given: str | None) -> str | None:
         if os.environ.get(name):
             return os.environ[name]
     return None
-
-
-@contextmanager
-def scratch_postgres(server_url: str) -> Iterator[str]:
-    """A fresh database on the server of ``server_url``, dropped (WITH FORCE) afterwards.
-
-    Only the new database is written to; ``server_url``'s own database is used just to
-    issue CREATE and DROP.
-    """
-    base = make_url(Settings(database_url=server_url, demo=True).resolved_database_url)
-    name = f"tem_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def server_version(database: Database) -> str:

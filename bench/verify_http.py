@@ -1,19 +1,22 @@
 """HTTP verification speed: ``GET /api/v1/verify/{token}`` against ``GET /api/v1/health``.
 
-The real server (``tem serve``, one worker, SQLite) runs on a demo data directory in
-a temporary folder; a load generator in another process (:mod:`bench.loadgen`, N
+The real server (``tem serve``, one worker by default, SQLite or, with ``--postgres``, a
+scratch PostgreSQL database) runs on a demo data directory in a temporary folder; a load
+generator in another process (:mod:`bench.loadgen`, N
 keep-alive connections, fixed duration) loads each endpoint in turn, interleaved
 over several rounds. ``health`` does no work, so it is the floor of the stack
 (uvicorn, FastAPI, access log); ``verify`` adds the database, the token check and
 the whole batch history (record and events, each signature verified). The ratio
 verify/health of requests per second says how much of the server's time is Tem's.
 
-Run: ``.venv/bin/python -m bench.verify_http [--quick] [--seconds N] [--rounds N]``
+Run: ``.venv/bin/python -m bench.verify_http [--quick] [--seconds N] [--rounds N]
+[--workers N] [--postgres [URL]]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -41,7 +44,7 @@ from bench.report import (
     utc_now,
     write_result,
 )
-from bench.world import demo_world
+from bench.world import demo_world, postgres_version, scratch_postgres
 
 NAME = "verify_http"
 HOST = "127.0.0.1"
@@ -49,6 +52,8 @@ READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 LOADGEN_GRACE_S = 60.0  # beyond its own duration, before the generator is killed
 BUSY_SHARE = 0.95  # a process above this share of a CPU was the bottleneck
+POSTGRES_ENV = "TEM_BENCH_POSTGRES"  # the server --postgres uses when given no URL
+GOAL_RATIO = 0.6  # issue 7: verify >= 0.6 x health req/s, one worker, SQLite
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class Load:
     errors: dict[str, int]
     body_checks: int
     latencies_ns: list[int]
+    server_processes: int | None = None  # processes whose CPU was summed (master + workers)
 
     @property
     def rps(self) -> float:
@@ -100,13 +106,147 @@ def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
         connection.close()
 
 
-class Server:
-    """``tem serve`` as a subprocess on a loopback port; always stop it in a ``finally``."""
+@dataclass(frozen=True)
+class CpuSample:
+    """User + system CPU seconds of the server's processes (the master and its descendants)."""
 
-    def __init__(self, data_dir: Path, port: int, log_path: Path) -> None:
+    seconds: float
+    pids: frozenset[int]
+
+
+def _process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of one process (Linux ``/proc``); None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    # Fields 14 and 15 of proc(5), counted from 1; the split starts at field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _parent_pid(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])  # field 4, ppid
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid``: ``/proc/<pid>/task/*/children`` where the kernel has
+    it (``CONFIG_PROC_CHILDREN``), else every ``/proc/<n>`` whose parent is ``pid``."""
+    try:
+        found: list[int] = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+        return found
+    except OSError:
+        pass
+    try:
+        entries = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    except OSError:
+        return []
+    return [entry for entry in entries if _parent_pid(entry) == pid]
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (uvicorn's workers are children of its master)."""
+    found: list[int] = []
+    stack = children(pid)
+    while stack:
+        child = stack.pop()
+        found.append(child)
+        stack += children(child)
+    return found
+
+
+def tree_cpu(root: int) -> CpuSample | None:
+    """CPU of ``root`` and all its descendants; None if ``root`` is gone (or no ``/proc``)."""
+    total = _process_cpu(root)
+    if total is None:
+        return None
+    pids = [root]
+    for pid in descendants(root):
+        cpu = _process_cpu(pid)
+        if cpu is not None:  # else it exited between the listing and the read
+            total += cpu
+            pids.append(pid)
+    return CpuSample(total, frozenset(pids))
+
+
+def cpu_between(before: CpuSample | None, after: CpuSample | None) -> float | None:
+    """Server CPU seconds spent between two samples, summed over its processes.
+
+    None (not measured) if a sample is missing or the set of processes changed: a process
+    that exited in between took its CPU time with it (a restarted worker, say).
+    """
+    if before is None or after is None or before.pids != after.pids:
+        return None
+    return after.seconds - before.seconds
+
+
+def database_label(database_url: str | None) -> str:
+    return "SQLite" if database_url is None else postgres_version(database_url)
+
+
+def postgres_url(given: str | None) -> str | None:
+    """The PostgreSQL server of ``--postgres``: its URL, or ``$TEM_BENCH_POSTGRES`` when the
+    option came without one; None (SQLite) without the option.
+
+    Raises:
+        SystemExit: ``--postgres`` without a URL and without the environment variable.
+    """
+    if given is None:
+        return None
+    if given:
+        return given
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        raise SystemExit(f"--postgres needs a URL or ${POSTGRES_ENV}")
+    return url
+
+
+def result_name(name: str, args: argparse.Namespace, database_url: str | None) -> str:
+    """``verify_http`` for the default (SQLite, one worker), else e.g. ``verify_http_postgres_w2``."""
+    suffix = "" if database_url is None else "_postgres"
+    if args.workers != 1:
+        suffix += f"_w{args.workers}"
+    if args.nodelay_fix:
+        suffix += "_nodelay"
+    return name + suffix
+
+
+def server_description(label: str, workers: int, nodelay_fix: bool = False) -> str:
+    plural = "worker" if workers == 1 else "workers"
+    fix = ", listener fixed for TCP_NODELAY (bench.serve_nodelay)" if nodelay_fix else ""
+    return f"tem serve --workers {workers} (uvicorn, {label}, {workers} {plural}{fix})"
+
+
+class Server:
+    """``tem serve`` as a subprocess on a loopback port; always stop it in a ``finally``.
+
+    ``database_url`` None means SQLite in ``data_dir``; ``env`` adds ``TEM_`` settings.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int,
+        log_path: Path,
+        *,
+        database_url: str | None = None,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        nodelay_fix: bool = False,
+    ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.log_path = log_path
+        self.database_url = database_url
+        self.workers = workers
+        self.env = dict(env or {})
+        self.nodelay_fix = nodelay_fix
         self.executable = Path(sys.executable).parent / "tem"
         if not self.executable.exists():
             raise SystemExit(f"{NAME}: {self.executable} not found; run `make install` first")
@@ -120,15 +260,21 @@ class Server:
         return self._process
 
     def start(self) -> None:
-        """Start ``tem serve`` with one worker; its output goes to ``log_path``."""
+        """Start ``tem serve --workers N``; its output goes to ``log_path``."""
         # Only the benchmark's own TEM_ settings: never a database from the caller's shell.
         env = {key: value for key, value in os.environ.items() if not key.startswith("TEM_")}
-        env.update(TEM_DATA_DIR=str(self.data_dir), TEM_DEMO="1")
-        command = [str(self.executable), "serve", "--host", HOST, "--port", str(self.port)]
-        command += ["--workers", "1"]
+        env.update(TEM_DATA_DIR=str(self.data_dir), TEM_DEMO="1", **self.env)
+        if self.database_url is not None:
+            env["TEM_DATABASE_URL"] = self.database_url
+        command = [str(self.executable)]
+        if self.nodelay_fix:  # the same `tem`, with uvicorn's socket fixed (bench.serve_nodelay)
+            command = [sys.executable, "-m", "bench.serve_nodelay"]
+        command += ["serve", "--host", HOST, "--port", str(self.port)]
+        command += ["--workers", str(self.workers)]
         self._log = self.log_path.open("wb")
         self._process = subprocess.Popen(
             command,
+            cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -136,7 +282,8 @@ class Server:
         )
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> float:
-        """Wait until ``/api/v1/health`` answers 200; returns the seconds it took.
+        """Wait until ``/api/v1/health`` answers 200 and, with several workers, until the
+        master has that many live child processes; returns the seconds it took.
 
         Raises:
             SystemExit: if the server exits or does not answer in time (with its log).
@@ -149,20 +296,24 @@ class Server:
                 status, _ = get(self.port, "/api/v1/health", timeout=1.0)
             except OSError:
                 status = 0
-            if status == 200:
+            if status == 200 and (self.workers == 1 or self.live_workers() >= self.workers):
                 return time.perf_counter() - start
             time.sleep(0.1)
         raise SystemExit(f"{NAME}: the server did not answer in {timeout:g} s:\n{self.log_tail()}")
 
-    def cpu_seconds(self) -> float | None:
-        """User + system CPU time of the server process so far (Linux ``/proc``; else None)."""
-        try:
-            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        except OSError:
-            return None
-        fields = stat.rsplit(")", 1)[1].split()
-        # Fields 14 and 15 of proc(5), counted from 1; the split starts at field 3.
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    def live_workers(self) -> int:
+        """uvicorn's worker processes under the master (spawned by ``multiprocessing``; the
+        master's other child is multiprocessing's resource tracker)."""
+        count = 0
+        for pid in children(self.process.pid):
+            with contextlib.suppress(OSError):
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    count += 1
+        return count
+
+    def cpu(self) -> CpuSample | None:
+        """CPU time so far of the server: the master and every worker under it (``/proc``)."""
+        return tree_cpu(self.process.pid)
 
     def log_tail(self, lines: int = 20) -> str:
         if self._log is not None and not self._log.closed:
@@ -205,7 +356,7 @@ def load(server: Server, endpoint: Endpoint, seconds: float, connections: int, n
         "--expect",
         endpoint.expect,
     ]
-    cpu_before = server.cpu_seconds()
+    cpu_before = server.cpu()
     # subprocess.run kills the generator on timeout and on Ctrl-C.
     done = subprocess.run(
         command,
@@ -215,13 +366,11 @@ def load(server: Server, endpoint: Endpoint, seconds: float, connections: int, n
         timeout=seconds + LOADGEN_GRACE_S,
         check=False,
     )
-    cpu_after = server.cpu_seconds()
+    cpu_after = server.cpu()
     if done.returncode != 0:
         raise SystemExit(f"{NAME}: the load generator failed:\n{done.stderr}")
     data: dict[str, Any] = json.loads(done.stdout)
-    server_cpu = (
-        cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
-    )
+    server_cpu = cpu_between(cpu_before, cpu_after)
     return Load(
         endpoint=endpoint,
         round=number,
@@ -232,6 +381,7 @@ def load(server: Server, endpoint: Endpoint, seconds: float, connections: int, n
         errors={str(kind): int(count) for kind, count in data["errors"].items()},
         body_checks=int(data["body_checks"]),
         latencies_ns=[int(ns) for ns in data["latencies_ns"]],
+        server_processes=None if cpu_after is None else len(cpu_after.pids),
     )
 
 
@@ -300,6 +450,7 @@ class Summary:
                     "errors": load.errors,
                     "generator_cpu_share": round(ratio(load.generator_cpu_s, load.wall_s), 3),
                     "server_cpu_share": _rounded(_share(load.server_cpu_s, load.wall_s), 3),
+                    "server_processes": load.server_processes,
                 }
                 for load in self.loads
             ],
@@ -373,6 +524,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--rounds", type=int, default=5, help="rounds of both endpoints (default 5)"
     )
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (16)")
+    add_server_options(parser)
     parser.add_argument("--quick", action="store_true", help="2 rounds of 0.5 s: a smoke run")
     args = parser.parse_args(argv)
     if args.quick:
@@ -381,7 +533,50 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--seconds must be in (0, 30] and --rounds in [1, 20]")
     if not 1 <= args.connections <= 256:
         parser.error("--connections must be in [1, 256]")
+    if not 1 <= args.workers <= 16:
+        parser.error("--workers must be in [1, 16]")
     return args
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers N`` and ``--postgres [URL]``, shared with :mod:`bench.scan_http`."""
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes of `tem serve` (default 1)"
+    )
+    parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help=f"run on a scratch database tem_bench_<random> on this PostgreSQL server, "
+        f"dropped afterwards (no URL: ${POSTGRES_ENV}); default SQLite",
+    )
+    parser.add_argument(
+        "--nodelay-fix",
+        action="store_true",
+        help="serve through bench.serve_nodelay: uvicorn's --workers N listener fixed so that "
+        "connections get TCP_NODELAY (Kludex/uvicorn#3149); a what-if, not the figure of record",
+    )
+
+
+def cpu_note(loads: Sequence[Load]) -> str:
+    """How the server CPU column was measured: which processes, or that it was not."""
+    counted = {load.server_processes for load in loads}
+    if None in counted or any(load.server_cpu_s is None for load in loads):
+        return "Server CPU: NOT MEASURED in some round (no /proc, or a process came or went)."
+    if counted == {1}:
+        return "Server CPU: the one server process."
+    numbers = " or ".join(str(n) for n in sorted(c for c in counted if c is not None))
+    return f"Server CPU: summed over {numbers} processes (the uvicorn master and all below it)."
+
+
+def goal_text(value: float, goal: float, *, at_most: bool = False, unit: str = "") -> str:
+    """``met`` or ``missed by <gap> (<share> %)`` for a ratio (or, ``at_most``, a ceiling)."""
+    met = value <= goal if at_most else value >= goal
+    if met:
+        return "met"
+    gap = value - goal if at_most else goal - value
+    return f"MISSED by {gap:.3g}{unit} ({gap / goal:.0%})"
 
 
 def _terminated(signum: int, _frame: FrameType | None) -> None:
@@ -395,18 +590,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     load_before = load_average()
     loads: list[Load] = []
-    with tempfile.TemporaryDirectory(prefix="tem-bench-") as tmp:
-        world = demo_world(Path(tmp) / "data")
+    pg_server = postgres_url(args.postgres)
+    with contextlib.ExitStack() as scratch:
+        # The scratch database is dropped last (after the server stops), also on Ctrl-C.
+        database_url = (
+            None if pg_server is None else scratch.enter_context(scratch_postgres(pg_server))
+        )
+        label = database_label(database_url)
+        tmp = scratch.enter_context(tempfile.TemporaryDirectory(prefix="tem-bench-"))
+        world = demo_world(Path(tmp) / "data", database_url=database_url)
         verify = Endpoint("verify", f"/api/v1/verify/{world.token}", '"verdict":"genuine"')
         health = Endpoint("health", "/api/v1/health", '"status":"ok"')
-        server = Server(world.settings.data_dir, free_port(), Path(tmp) / "server.log")
+        server = Server(
+            world.settings.data_dir,
+            free_port(),
+            Path(tmp) / "server.log",
+            database_url=database_url,
+            workers=args.workers,
+            nodelay_fix=args.nodelay_fix,
+        )
         try:
             server.start()
             ready_s = server.wait_ready()
             events = sanity_check(server.port, verify)
             print(
-                f"{NAME}: tem serve (1 worker, SQLite) on {HOST}:{server.port}, ready in "
-                f"{ready_s:.1f} s\nverify = GET /api/v1/verify/<token> ({world.lot}: batch "
+                f"{NAME}: {server_description(label, args.workers, args.nodelay_fix)} on {HOST}:{server.port}, "
+                f"ready in {ready_s:.1f} s\nverify = GET /api/v1/verify/<token> ({world.lot}: batch "
                 f"record and {events} events), health = GET /api/v1/health\n{args.rounds} rounds, "
                 f"{args.seconds:g} s per endpoint, {args.connections} keep-alive connections, "
                 "endpoints interleaved\n"
@@ -426,7 +635,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(render_rounds(loads))
     print()
     print(render_summary(summaries))
-    print(f"\nverify/health req/s = {rps_ratio:.3f}")
+    goal_applies = database_url is None and args.workers == 1
+    goal = (
+        f"goal >= {GOAL_RATIO}: {goal_text(rps_ratio, GOAL_RATIO)}"
+        if goal_applies
+        else "no goal on this setup (the goal is one worker on SQLite)"
+    )
+    print(f"\nverify/health req/s = {rps_ratio:.3f} ({goal})")
+    print(cpu_note(loads))
     errors = sum(sum(s.errors.values()) for s in summaries)
     checks = sum(load.body_checks for load in loads)
     print(
@@ -448,16 +664,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rounds": args.rounds,
             "seconds_per_load": args.seconds,
             "connections": args.connections,
-            "server": "tem serve --workers 1 (uvicorn, SQLite, access log on)",
+            "server": server_description(label, args.workers, args.nodelay_fix),
+            "database": label,
+            "workers": args.workers,
             "generator": "bench.loadgen (asyncio, keep-alive HTTP/1.1, separate process)",
         },
         "verify": verify_summary.as_json(),
         "health": health_summary.as_json(),
         "ratio_verify_health_rps": round(rps_ratio, 4),
+        "goal": {
+            "ratio_at_least": GOAL_RATIO,
+            "applies": goal_applies,
+            "met": rps_ratio >= GOAL_RATIO,
+        },
         "errors": errors,
         "duration_s": round(elapsed, 2),
     }
-    path = write_result(NAME, result)
+    path = write_result(result_name(NAME, args, database_url), result)
     print(f"\nTook {elapsed:.1f} s. Result: {shown_path(path)}")
     return 1 if errors else 0
 
@@ -466,5 +689,8 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print(f"\n{NAME}: interrupted (the server was stopped)", file=sys.stderr)
+        print(
+            f"\n{NAME}: interrupted (the server was stopped, a scratch database dropped)",
+            file=sys.stderr,
+        )
         sys.exit(130)

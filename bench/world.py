@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from tem.config import Settings
@@ -117,3 +121,37 @@ def issue_stamp_tokens(settings: Settings, count: int, request_key: str) -> list
             return [row.token for row in rows]
     finally:
         engine.dispose()
+
+
+@contextmanager
+def scratch_postgres(server_url: str) -> Iterator[str]:
+    """A fresh database ``tem_bench_<random>`` on the server of ``server_url``, dropped
+    (``WITH (FORCE)``) afterwards, also when the caller is interrupted.
+
+    Only the new database is written to; ``server_url``'s own database is used just to
+    issue CREATE and DROP.
+    """
+    base = make_url(Settings(database_url=server_url, demo=True).resolved_database_url)
+    name = f"tem_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def postgres_version(database_url: str) -> str:
+    """``PostgreSQL <version>`` of the server behind ``database_url``."""
+    engine = create_engine(Settings(database_url=database_url, demo=True).resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(text("SHOW server_version")).scalar()
+    finally:
+        engine.dispose()
+    return f"PostgreSQL {str(version).split()[0]}"
