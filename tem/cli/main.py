@@ -126,8 +126,9 @@ def serve(
         metrics.start_metrics_server(metrics_host, metrics_port, workers=workers)
         out.print(f"Metrics at http://{metrics_host}:{metrics_port}/metrics")
     out.print(f"Tem at http://{host}:{port}  (API docs: /docs)")
-    from tem.web.app import server_options
+    from tem.web.app import server_options, tcp_listener_for_workers
 
+    tcp_listener_for_workers()
     uvicorn.run(
         "tem.web.asgi:app",
         **server_options(host=host, port=port, workers=workers),

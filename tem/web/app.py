@@ -41,6 +41,35 @@ organization and one role (authority, cooperative, inspector). Errors are JSON:
 """
 
 
+def tcp_listener_for_workers() -> None:
+    """Make uvicorn's multi-worker listening socket say it is TCP, so that asyncio sets
+    ``TCP_NODELAY`` on every connection.
+
+    With ``--workers`` above 1, uvicorn (0.54) binds the socket with
+    ``socket.socket(family=...)``: its ``proto`` is 0, accepted sockets inherit it, and
+    asyncio sets ``TCP_NODELAY`` only where ``proto`` is ``IPPROTO_TCP``. Nagle's
+    algorithm then holds every keep-alive response for the client's delayed ACK, about
+    40 ms a request (Kludex/uvicorn#3149). The same descriptor is re-wrapped, nothing
+    else changes; a uvicorn that sets ``proto`` itself is left alone.
+    """
+    import socket
+
+    import uvicorn.config
+
+    bind = uvicorn.config.Config.bind_socket
+    if getattr(bind, "tem_tcp", False):
+        return
+
+    def bind_socket(self: uvicorn.config.Config) -> socket.socket:
+        sock = bind(self)
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+            return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        return sock
+
+    bind_socket.tem_tcp = True  # type: ignore[attr-defined]
+    uvicorn.config.Config.bind_socket = bind_socket  # type: ignore[method-assign]
+
+
 def server_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
     """The keyword arguments ``tem serve`` gives ``uvicorn.run`` (besides the app).
 
