@@ -20,6 +20,7 @@ class ScanKind(StrEnum):
 
 # A scan whose details were purged (tem.scans.privacy) has an empty session; this index
 # holds only the others, so the daily purge finds its work without reading purged rows.
+PURGED_SESSION = ""
 SCAN_DETAIL_KEPT = "session <> ''"
 
 

@@ -50,6 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from tem.models import Report, ReportStatus, Scan
+from tem.models.scan import PURGED_SESSION
 from tem.scans.places import current_unit, find_place, nearest_place, valid_coordinates
 from tem.scans.reports import PHOTO_NAME, remove_photo
 from tem.scans.retention import Retention
@@ -59,7 +60,7 @@ BATCH_SIZE: Final = 1000  # rows per transaction
 # A photo file no report names is deleted only once this old: a report being created
 # right now writes its file before its row.
 ORPHAN_PHOTO_AGE: Final = timedelta(days=1)
-PURGED: Final = ""  # what a purged scan's session, ua_family and os_family hold
+PURGED: Final = PURGED_SESSION  # what a purged scan's session, ua_family and os_family hold
 
 DAY_S: Final = 24 * 3600
 # A server worker's first purge comes this long after it starts, plus up to as much again

@@ -333,6 +333,27 @@ def test_purged_scans_count_as_one_client_a_day_for_the_clone_rules(world: World
     assert world.client.get(f"/api/v1/verify/{token}").json()["verdict"] == "suspect"
 
 
+def test_a_purged_scan_shows_no_browser_number_in_the_history(world: World) -> None:
+    _, rows = issue(world, count=1)
+    with sessions(world)() as db:
+        pk, batch = db.execute(select(Stamp.id, Stamp.batch_id).order_by(Stamp.id.desc())).one()
+    stamp = (pk, batch, token_of(rows[0]))
+    now = datetime.now(UTC)
+    add_scan(world, stamp, now - timedelta(days=500), session="a" * 32)
+    add_scan(world, stamp, now - timedelta(days=450), session="b" * 32)
+    add_scan(world, stamp, now - timedelta(days=2), session="b" * 32)
+    add_scan(world, stamp, now - timedelta(days=1), session="c" * 32)
+    url = f"/api/v1/stamps/{rows[0]['serial']}/scans"
+    inspector = world.auth(world.inspector_token)
+    assert [s["browser"] for s in world.client.get(url, headers=inspector).json()] == [3, 2, 2, 1]
+
+    assert purge(world, now=now).scans == 2
+
+    history = world.client.get(url, headers=inspector).json()
+    assert [s["browser"] for s in history] == [2, 1, 0, 0]
+    assert [s["ua_family"] for s in history] == ["Chrome Mobile", "Chrome Mobile", "", ""]
+
+
 # --- reports ----------------------------------------------------------------------------
 
 
