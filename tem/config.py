@@ -17,6 +17,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tem.errors import ConfigurationError
 from tem.http.proxies import TrustedProxies
+from tem.scans.retention import (
+    DEFAULT_REPORT_CONTACT_DAYS,
+    DEFAULT_SCAN_DETAIL_DAYS,
+    MAX_RETENTION_DAYS,
+    Retention,
+)
 from tem.scans.rules import Thresholds
 
 # Characters of the QR alphanumeric mode (ISO/IEC 18004 §7.4.4), minus space.
@@ -152,6 +158,25 @@ class Settings(BaseSettings):
         description="Label and stamp-list downloads in progress at once per organization, "
         "per worker.",
     )
+    scan_detail_days: int = Field(
+        default=DEFAULT_SCAN_DETAIL_DAYS,
+        ge=1,
+        le=MAX_RETENTION_DAYS,
+        description="Days a scan keeps its details (time, browser pseudonym, network hash, "
+        "browser family); after them only its day, province and verdict (docs/privacy.md).",
+    )
+    report_contact_days: int = Field(
+        default=DEFAULT_REPORT_CONTACT_DAYS,
+        ge=0,
+        le=MAX_RETENTION_DAYS,
+        description="Days after a report is closed when the shopper's contact and photo are "
+        "erased (docs/privacy.md).",
+    )
+    privacy_purge_daily: bool = Field(
+        default=True,
+        description="Each server worker runs `tem privacy purge` once a day; off, run it "
+        "from cron instead.",
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -196,6 +221,10 @@ class Settings(BaseSettings):
     @property
     def secrets_dir(self) -> Path:
         return self.data_dir / "secrets"
+
+    def retention(self) -> Retention:
+        """How long personal data is kept (docs/privacy.md)."""
+        return Retention(self.scan_detail_days, self.report_contact_days)
 
     def secret(self) -> bytes:
         """The server secret for HMACs of session cookies and client addresses (32 bytes).

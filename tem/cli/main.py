@@ -38,6 +38,7 @@ from tem.cli.common import (
 )
 from tem.cli.inspector import alerts_app, recall, reports_app, scans_app
 from tem.cli.labels import labels_app
+from tem.cli.privacy import privacy_app
 from tem.cli.stamps import inspect, stamps_app
 from tem.models import Role
 from tem.validation import safe_filename
@@ -828,3 +829,4 @@ app.add_typer(reports_app, name="reports")
 app.add_typer(scans_app, name="scans")
 batch_app.command("recall")(recall)
 app.add_typer(labels_app, name="labels")
+app.add_typer(privacy_app, name="privacy")

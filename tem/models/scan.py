@@ -18,13 +18,30 @@ class ScanKind(StrEnum):
     INSPECTION = "inspection"
 
 
+# A scan whose details were purged (tem.scans.privacy) has an empty session; this index
+# holds only the others, so the daily purge finds its work without reading purged rows.
+PURGED_SESSION = ""
+SCAN_DETAIL_KEPT = "session <> ''"
+
+
 class Scan(Base):
-    """One scan. No IP address is ever stored: only an anonymous cookie session and a UA family."""
+    """One scan. No IP address is ever stored: only an anonymous cookie session and a UA family.
+
+    After ``TEM_SCAN_DETAIL_DAYS`` (docs/privacy.md) a scan keeps only its day, province,
+    verdict, kind and links: ``session``, ``ua_family`` and ``os_family`` become "",
+    ``network`` None and ``place_verified`` False.
+    """
 
     __tablename__ = "scans"
     __table_args__ = (
         Index("ix_scans_stamp_time", "stamp_id", "scanned_at"),
         Index("ix_scans_batch_time", "batch_id", "scanned_at"),
+        Index(
+            "ix_scans_detail_kept",
+            "scanned_at",
+            sqlite_where=text(SCAN_DETAIL_KEPT),
+            postgresql_where=text(SCAN_DETAIL_KEPT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,3 +154,6 @@ class Report(Timestamped, Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    # When the report became confirmed_counterfeit or dismissed: TEM_REPORT_CONTACT_DAYS
+    # later its contact, photo and session are erased (tem.scans.privacy).
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tem.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tem.models import Alert, AlertStatus, Batch, Organization, Role, Scan, Stamp
+from tem.models.scan import PURGED_SESSION
 from tem.orgs.service import Principal
 from tem.stamps.service import get_stamp
 from tem.stamps.tokens import short_serial
@@ -315,7 +316,9 @@ def browser_ordinals(session: Session, scans: Sequence[Scan]) -> dict[int, int]:
     Lets a reader tell one phone from another in a history without showing anything
     derived from the cookie: the session hash is keyed by the server's secret, and even
     a part of it would let whoever chose their own cookie test guesses of that secret.
-    The numbering covers the whole history, so every page of it agrees.
+    The numbering covers the whole history, so every page of it agrees. A scan whose
+    details were purged (:mod:`tem.scans.privacy`: its session is empty) is 0, unknown,
+    and is not numbered.
     """
     stamp_ids = {s.stamp_id for s in scans if s.stamp_id is not None}
     label_batches = {s.batch_id for s in scans if s.stamp_id is None and s.batch_id is not None}
@@ -323,7 +326,7 @@ def browser_ordinals(session: Session, scans: Sequence[Scan]) -> dict[int, int]:
     if stamp_ids:
         rows = session.execute(
             select(Scan.stamp_id, Scan.session, func.min(Scan.id))
-            .where(Scan.stamp_id.in_(stamp_ids))
+            .where(Scan.stamp_id.in_(stamp_ids), Scan.session != PURGED_SESSION)
             .group_by(Scan.stamp_id, Scan.session)
         )
         for stamp_id, sid, first in rows:
@@ -333,7 +336,11 @@ def browser_ordinals(session: Session, scans: Sequence[Scan]) -> dict[int, int]:
     if label_batches:
         rows = session.execute(
             select(Scan.batch_id, Scan.session, func.min(Scan.id))
-            .where(Scan.stamp_id.is_(None), Scan.batch_id.in_(label_batches))
+            .where(
+                Scan.stamp_id.is_(None),
+                Scan.batch_id.in_(label_batches),
+                Scan.session != PURGED_SESSION,
+            )
             .group_by(Scan.batch_id, Scan.session)
         )
         for batch_id, sid, first in rows:

@@ -54,7 +54,7 @@ NEXT_STATUSES: dict[ReportStatus, tuple[ReportStatus, ...]] = {
 CLOSED = frozenset({ReportStatus.CONFIRMED, ReportStatus.DISMISSED})
 
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
-_PHOTO_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png)")
+PHOTO_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png)")
 _WRITTEN = "tem.reports.written"  # session.info key: photo files written in this unit of work
 
 
@@ -148,16 +148,24 @@ def _store_photo(directory: Path, photo: Photo) -> str:
     return name
 
 
-def _remove_photo(directory: Path, name: str | None) -> None:
-    if name and _PHOTO_NAME.fullmatch(name):
-        with contextlib.suppress(OSError):
+def remove_photo(directory: Path, name: str | None) -> bool:
+    """Delete the photo file ``name`` (a name Tem gave, nothing else) if it is there.
+
+    Returns True when a file was deleted. Raises nothing.
+    """
+    if name and PHOTO_NAME.fullmatch(name):
+        try:
             (directory / name).unlink()
+        except OSError:
+            return False
+        return True
+    return False
 
 
 def discard_new_photos(session: Session) -> None:
     """Remove the photo files this unit of work wrote: call it when its commit failed."""
     for directory, name in session.info.pop(_WRITTEN, []):
-        _remove_photo(directory, name)
+        remove_photo(directory, name)
 
 
 # --- the public side: taking a report in ---------------------------------------------
@@ -245,7 +253,7 @@ def create_report(
     try:
         session.flush()
     except BaseException:
-        _remove_photo(reports_dir, photo_name)
+        remove_photo(reports_dir, photo_name)
         raise
     return report
 
@@ -319,7 +327,8 @@ def update_report(
 
     Allowed moves: open → investigating or dismissed; investigating →
     confirmed_counterfeit or dismissed. Closing (confirmed_counterfeit, dismissed)
-    needs a note saying why.
+    needs a note saying why, and sets ``closed_at``: ``TEM_REPORT_CONTACT_DAYS`` after
+    it the shopper's contact and photo are erased (:mod:`tem.scans.privacy`).
 
     Raises:
         Forbidden: the caller is a cooperative.
@@ -351,6 +360,9 @@ def update_report(
             raise Conflict(f"the report is closed ({report.status.value}); its status is final")
         report.status = target
     moment = now or datetime.now(UTC)
+    if target in CLOSED:
+        # The retention clock of the shopper's contact and photo starts here (docs/privacy.md).
+        report.closed_at = moment
     entry = {
         "at": moment.isoformat(timespec="seconds"),
         "by": principal.organization.public_id,
@@ -374,7 +386,7 @@ def report_photo(
     """
     report = get_report(session, principal, public_id)
     name, media_type = report.photo_name, report.photo_type
-    if not name or not media_type or not _PHOTO_NAME.fullmatch(name):
+    if not name or not media_type or not PHOTO_NAME.fullmatch(name):
         raise NotFound("this report has no photo")
     try:
         return (reports_dir / name).read_bytes(), media_type

@@ -113,7 +113,9 @@ class ScanOut(BaseModel):
     browser: int = Field(
         description=(
             "Which browser scanned: 1 for the first browser to scan this stamp (or this "
-            "batch's label), 2 for the next, and so on. Nothing derived from the cookie is shown."
+            "batch's label), 2 for the next, and so on; 0 for a scan older than "
+            "TEM_SCAN_DETAIL_DAYS, whose browser is no longer kept. Nothing derived from the "
+            "cookie is shown."
         )
     )
 

@@ -27,7 +27,9 @@ from tem.labels.endpoints import router as labels_router
 from tem.labels.print_endpoints import router as print_router
 from tem.orgs.endpoints import router as orgs_router
 from tem.orgs.endpoints import tokens_router
+from tem.scans import privacy
 from tem.scans.endpoints import router as scans_router
+from tem.scans.reports import reports_dir
 from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
 from tem.web import docs, errors, observe, public
@@ -124,8 +126,25 @@ def create_app(settings: Settings) -> FastAPI:
     observe.configure_request_log(settings.log_format)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Personal data past its retention is purged once a day in each worker
+        # (docs/privacy.md); a new thread each time the app starts.
+        purge = None
+        if settings.privacy_purge_daily:
+            privacy.configure_log()
+            purge = privacy.DailyPurge(
+                state.sessions,
+                settings.retention(),
+                reports_dir(settings.data_dir),
+                first_delay_s=privacy.server_first_delay(),
+            )
+            purge.start()
+        app.state.privacy_purge = purge
+        try:
+            yield
+        finally:
+            if purge is not None:
+                purge.stop()
         metrics.process_exiting()
 
     app = FastAPI(

@@ -48,10 +48,12 @@ from tem.scans.check_schema import (
     StampOut,
 )
 from tem.scans.places import CURRENT_PLACES, find_place
+from tem.scans.retention import DEFAULT_SCAN_DETAIL_DAYS
 from tem.trace.schemas import is_tem_route
 from tem.verify.verifier import ReasonCode, ReasonSubject, RecordStatus, Verdict
 from tem.words import (
     VIETNAM_TIME,
+    format_count,
     format_date,
     format_datetime,
     format_number,
@@ -653,8 +655,14 @@ def _lang_query(lang: str) -> str:
     return "?lang=en" if lang == "en" else ""
 
 
-def _place_form(lang: str, scan: ScanOut | None, token_path: str) -> dict[str, Any] | None:
-    """The optional "which province are you in?" form, or the thanks once it was sent."""
+def _place_form(
+    lang: str, scan: ScanOut | None, token_path: str, scan_detail_days: int
+) -> dict[str, Any] | None:
+    """The optional "which province are you in?" form, or the thanks once it was sent.
+
+    Its consent sentence says what a scan keeps and for how long (``TEM_SCAN_DETAIL_DAYS``,
+    docs/privacy.md).
+    """
     if scan is None or not token_path:
         return None
     shared = _clean(scan.place_name)
@@ -676,6 +684,7 @@ def _place_form(lang: str, scan: ScanOut | None, token_path: str) -> dict[str, A
         "action": f"{token_path}/place{_lang_query(lang)}",
         "scan_id": scan_id,
         "options": options,
+        "kept": t(lang, "share.kept", days=format_count(scan_detail_days, lang)),
     }
 
 
@@ -713,6 +722,7 @@ def verify_context(
     token: str,
     public_url: str,
     rate_limited: bool = False,
+    scan_detail_days: int = DEFAULT_SCAN_DETAIL_DAYS,
 ) -> dict[str, Any]:
     """The view model of the verification page: every value formatted and translated."""
     lang = normalize(lang)
@@ -763,7 +773,7 @@ def verify_context(
         "notices": notices,
         "details_notice": details_notice,
         "stamp": stamp,
-        "place_form": _place_form(lang, scan, token_path),
+        "place_form": _place_form(lang, scan, token_path, scan_detail_days),
         "report_form": report_form,
         "product": product,
         "producer": producer,
@@ -782,6 +792,7 @@ def render_verify_page(
     token: str,
     public_url: str,
     rate_limited: bool = False,
+    scan_detail_days: int = DEFAULT_SCAN_DETAIL_DAYS,
 ) -> str:
     """The verification page for ``check`` (:meth:`tem.scans.check.Check.out`, the same
     object ``GET /api/v1/verify`` returns as JSON), rendered from its typed fields.
@@ -789,12 +800,18 @@ def render_verify_page(
     ``token`` is the scanned token text and ``public_url`` the service's base URL
     (``TEM_PUBLIC_URL``), whose host the page names so that shoppers can spot a
     look-alike site. ``rate_limited`` adds a note that this scan was not recorded (the
-    page is then served with HTTP 429). The place and report forms post to
+    page is then served with HTTP 429). ``scan_detail_days`` (``TEM_SCAN_DETAIL_DAYS``) is
+    the retention the place form's consent sentence states. The place and report forms post to
     ``/T/{token}/place`` and ``/T/{token}/report``; they appear only when ``token``
     looks like a token. Raises nothing: a field the check left empty is left out.
     """
     context = verify_context(
-        check, lang, token=token, public_url=public_url, rate_limited=rate_limited
+        check,
+        lang,
+        token=token,
+        public_url=public_url,
+        rate_limited=rate_limited,
+        scan_detail_days=scan_detail_days,
     )
     return _ENV.get_template("verify.html").render(context)
 

@@ -236,8 +236,14 @@ WORDS: Final[dict[str, str]] = {
     "share.question": "Help catch fakes: which province or city are you in?",
     "share.choose": "— choose —",
     "share.optional": (
-        "Optional. Only the province is kept: not your exact location, nor anything about "
-        "you. It helps inspectors see where codes are scanned and spot copies."
+        "Optional. Only the province is kept, never your exact location, name or phone "
+        "number. It helps inspectors see where codes are scanned and spot copies."
+    ),
+    "share.kept": (
+        "Each scan is kept with its time, the name of your browser and phone system (such "
+        "as Chrome, Android) and anonymous codes for this browser and your network, never "
+        "your IP address. After {days} days only the day, the province and the result "
+        "remain."
     ),
     "share.submit": "Send",
     "share.thanks": "Thank you! Recorded: {place}",
@@ -254,7 +260,10 @@ WORDS: Final[dict[str, str]] = {
     "report.where_bought": "Where did you buy or see it? (optional)",
     "report.where_bought_hint": "The shop, market or website, and its address.",
     "report.contact": "How to reach you (optional)",
-    "report.contact_hint": "A phone number or email, if you would like to hear back about it.",
+    "report.contact_hint": (
+        "A phone number or email, if you would like to hear back about it. Only inspectors "
+        "see it, and it is erased after the report is closed."
+    ),
     "report.photo": "Photo of the product or stamp (optional)",
     "report.photo_hint": "JPEG, PNG or WebP, up to 5 MB.",
     "report.submit": "Send report",

@@ -238,9 +238,15 @@ WORDS: Final[dict[str, str]] = {
     "share.question": "Giúp phát hiện hàng giả: bạn đang ở tỉnh/thành nào?",
     "share.choose": "— chọn —",
     "share.optional": (
-        "Không bắt buộc. Chỉ tên tỉnh/thành được lưu lại, không lưu vị trí chính xác hay "
-        "thông tin nào về bạn. Nó giúp thanh tra viên biết mã được quét ở đâu và phát hiện "
-        "mã bị sao chép."
+        "Không bắt buộc. Chỉ tên tỉnh/thành được lưu lại, không bao giờ lưu vị trí chính xác, "
+        "tên hay số điện thoại của bạn. Nó giúp thanh tra viên biết mã được quét ở đâu và "
+        "phát hiện mã bị sao chép."
+    ),
+    "share.kept": (
+        "Mỗi lần quét được lưu cùng thời điểm quét, tên trình duyệt và hệ điều hành của điện "
+        "thoại (như Chrome, Android) và mã ẩn danh của trình duyệt này và mạng của bạn, không "
+        "bao giờ lưu địa chỉ IP. Sau {days} ngày chỉ còn giữ ngày quét, tỉnh/thành và kết quả "
+        "kiểm tra."
     ),
     "share.submit": "Gửi",
     "share.thanks": "Cảm ơn! Đã ghi nhận: {place}",
@@ -258,7 +264,8 @@ WORDS: Final[dict[str, str]] = {
     "report.where_bought_hint": "Tên cửa hàng, chợ hoặc trang bán hàng, và địa chỉ.",
     "report.contact": "Cách liên hệ với bạn (không bắt buộc)",
     "report.contact_hint": (
-        "Số điện thoại hoặc thư điện tử, nếu bạn muốn được liên hệ lại về báo cáo này."
+        "Số điện thoại hoặc thư điện tử, nếu bạn muốn được liên hệ lại về báo cáo này. Chỉ "
+        "thanh tra viên xem được, và thông tin này sẽ bị xóa sau khi báo cáo được khép lại."
     ),
     "report.photo": "Ảnh sản phẩm hoặc tem (không bắt buộc)",
     "report.photo_hint": "JPEG, PNG hoặc WebP, tối đa 5 MB.",
