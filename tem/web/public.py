@@ -289,6 +289,7 @@ def _page(
         token=token[:MAX_TOKEN_PATH],
         public_url=state.settings.public_url,
         rate_limited=rate_limited,
+        scan_detail_days=state.settings.scan_detail_days,
     )
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
