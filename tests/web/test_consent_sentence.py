@@ -43,6 +43,19 @@ def test_the_served_page_states_it(world: World) -> None:
     assert t("en", "share.kept", days="400") in parse(page.text).text
 
 
+def test_the_served_page_states_the_setting(world: World) -> None:
+    from fastapi.testclient import TestClient
+
+    from tem.web.app import create_app
+
+    _, stamps = issue(world, count=1)
+    app = create_app(world.settings.model_copy(update={"scan_detail_days": 120}))
+    with TestClient(app, headers={"Sec-Fetch-Dest": "document"}) as client:
+        page = client.get(f"/T/{token_of(stamps[0])}?lang=en")
+    app.state.tem.engine.dispose()
+    assert t("en", "share.kept", days="120") in parse(page.text).text
+
+
 @pytest.mark.parametrize(
     ("lang", "words"),
     [
