@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from tem.labels.print_endpoints import router as print_router
 from tem.orgs.endpoints import router as orgs_router
 from tem.orgs.endpoints import tokens_router
 from tem.scans.endpoints import router as scans_router
+from tem.stamps.background import BackgroundIssuer
 from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
 from tem.web import docs, errors, observe, public
@@ -39,6 +41,9 @@ Authenticate with `Authorization: Bearer <token>`; each token belongs to one
 organization and one role (authority, cooperative, inspector). Errors are JSON:
 `{"error": code, "message": text, "errors": [{"field", "message"}]}`.
 """
+
+# At shutdown, issuers stop after their current chunk; wait this long for them.
+ISSUER_STOP_S = 5.0
 
 
 def server_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
@@ -75,10 +80,11 @@ def create_app(settings: Settings) -> FastAPI:
     store.check()  # a wrong TEM_KEY_PASSPHRASE stops the start, not the first signature
     engine = make_engine(settings)
     secret = settings.secret()
+    sessions = session_factory(engine)
     state = AppState(
         settings=settings,
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=sessions,
         store=store,
         limits=Limits(
             secret,
@@ -88,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
             redis_url=settings.redis_url,
         ),
         secret=secret,
+        issuer=BackgroundIssuer(sessions, store),
         exports=ExportSlots(settings.exports_per_organization),
         readers=session_factory(reader) if (reader := make_reader_engine(settings)) else None,
     )
@@ -96,7 +103,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Runs left unfinished (a crashed worker, a stop part-way) finish without anyone
+        # asking; every worker sweeps, the run's lease lets one issue each.
+        state.issuer.start()
         yield
+        await asyncio.to_thread(state.issuer.stop, ISSUER_STOP_S)
         metrics.process_exiting()
 
     app = FastAPI(
