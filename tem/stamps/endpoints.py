@@ -84,13 +84,15 @@ def resume_run(
 
     202 with the run as it is now: issuing resumes on a background thread, or goes on
     where another issuer already has it (never two at once). Whole chunks are kept;
-    exactly `requested` in the end. A complete run answers 200.
+    exactly `requested` in the end. A complete run answers 200; one whose signing key
+    has been revoked, 409.
     """
     service.require_cooperative(principal)
     run = service.get_run(session, principal, run_id)
     if run.status is RunStatus.COMPLETE:
         response.status_code = 200
     else:
+        service.require_issuable(session, run)
         state.issuer.issue(run.id)
     return service.run_out(session, run)
 

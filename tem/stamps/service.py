@@ -213,9 +213,17 @@ def release_run(factory: sessionmaker[Session], run_id: int, token: LeaseToken) 
         log.warning("print run %d: could not release its lease; it expires by itself", run_id)
 
 
+def require_issuable(session: Session, run: PrintRun) -> None:
+    """Raises Conflict if the run can never be finished: its signing key is revoked."""
+    if session.scalar(select(Revocation.id).where(Revocation.key_id == run.signing_key_id)):
+        raise Conflict("the run's signing key has been revoked; start a new print run")
+
+
 def runs_to_resume(session: Session, *, now: datetime | None = None) -> list[int]:
-    """Unfinished runs nobody is issuing (no lease, or one that ran out), oldest first."""
+    """Unfinished runs nobody is issuing (no lease, or one that ran out) and that can be
+    finished (their key is not revoked), oldest first."""
     moment = now or datetime.now(UTC)
+    revoked = select(Revocation.id).where(Revocation.key_id == PrintRun.signing_key_id)
     return list(
         session.scalars(
             select(PrintRun.id)
@@ -225,6 +233,7 @@ def runs_to_resume(session: Session, *, now: datetime | None = None) -> list[int
                     PrintRun.issuer_lease_until.is_(None),
                     PrintRun.issuer_lease_until < moment,
                 ),
+                ~revoked.exists(),
             )
             .order_by(PrintRun.id)
         )

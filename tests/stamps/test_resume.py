@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tem.keys.store import KeyStore
-from tem.models import PrintRun, RunStatus, Stamp
+from tem.models import PrintRun, RunStatus, SigningKey, Stamp
 from tem.orgs.service import authenticate
 from tem.stamps import endpoints, service
 from tests.conftest import PASSPHRASE, World
@@ -222,3 +222,22 @@ def test_resume_is_for_the_runs_cooperative(world: World) -> None:
     assert world.client.post(url, headers=world.b).status_code == 404
     assert world.client.post(url, headers=world.auth(world.inspector_token)).status_code == 403
     assert TestClient(world.client.app).post(url).status_code == 401
+
+
+def test_a_run_whose_key_is_revoked_is_refused_and_left_alone(world: World) -> None:
+    run_id, public_id = new_run(world, 10, "revoked")
+    with _sessions(world)() as session:
+        kid = session.scalar(
+            select(SigningKey.kid).join(PrintRun, PrintRun.signing_key_id == SigningKey.id)
+        )
+    assert kid is not None
+    revoked = world.client.post(
+        f"/api/v1/keys/{kid.hex()}/revoke", json={"reason": "máy bị mất"}, headers=world.root
+    )
+    assert revoked.status_code == 200, revoked.text
+    answer = world.client.post(f"/api/v1/print-runs/{public_id}/resume", headers=world.a)
+    assert answer.status_code == 409
+    assert "revoked" in answer.json()["message"]
+    with _sessions(world)() as session:  # the sweeper does not retry it every minute either
+        assert service.runs_to_resume(session) == []
+    assert run_row(world, run_id).issuer_token is None
