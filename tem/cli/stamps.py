@@ -62,7 +62,10 @@ def issue(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Issue COUNT stamps for a batch, in committed chunks, with a progress bar."""
+    """Issue COUNT stamps for a batch, in committed chunks, with a progress bar.
+
+    Exit code 4 if another process (the server, another command) is issuing this run.
+    """
     from tem.stamps import service
 
     key = request_key or service.new_request_key()
@@ -91,7 +94,11 @@ def issue(
 
 @stamps_app.command("resume")
 def resume(org: OrgOpt, run: Annotated[str, typer.Argument(help="Print run id.")]) -> None:
-    """Finish a print run that was interrupted (exactly the requested number in the end)."""
+    """Finish a print run that was interrupted (exactly the requested number in the end).
+
+    Issues in the foreground, as the run's only issuer; exit code 4 if another process
+    (the server, another command) is issuing it now.
+    """
     from tem.stamps import service
 
     ctx = Context()

@@ -17,6 +17,7 @@ from tem.keys import service as keys
 from tem.keys.store import KeyStore
 from tem.models import Endorsement, Revocation, SigningKey
 from tem.scans.rules import Thresholds
+from tem.stamps.background import BackgroundIssuer
 from tem.verify.trust import TrustStore
 
 # Built once: constructing the statement costs more than running it.
@@ -40,6 +41,8 @@ class AppState:
     store: KeyStore
     limits: Limits
     secret: bytes
+    # Print runs issued on daemon threads, each by its lease holder (tem.stamps.background).
+    issuer: BackgroundIssuer
     exports: ExportSlots = field(default_factory=ExportSlots)
     # SQLite only: sessions that can never write (tem.db.make_reader_engine), for read-only
     # checks run inline on the event loop.

@@ -52,6 +52,12 @@ class PrintRun(Timestamped, Base):
     issued_at: Mapped[int] = mapped_column()  # Unix seconds signed into every stamp of the run
     signing_key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The lease of the one process issuing the run (tem.stamps.service.claim_run): whoever
+    # holds an unexpired lease, by its token, is the only issuer; a crashed one's runs out.
+    issuer_token: Mapped[str | None] = mapped_column(String(32), default=None)
+    issuer_lease_until: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
 
 
 class Stamp(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,21 +25,26 @@ from tem.validation import Id
 router = APIRouter(tags=["stamps"])
 
 # Runs up to this size are issued within the request; larger ones continue after the
-# response (202) and can be resumed if the process stops.
+# response (202) on a background thread, and are resumed by the next start if it stops.
 SYNC_LIMIT = 20_000
+# A request that finds its small run being issued by another (a concurrent repeat of it)
+# waits this long for that one to finish before answering 202.
+SYNC_WAIT_S = 30.0
 
 
 @router.post(
     "/batches/{batch_id}/print-runs",
     status_code=201,
     response_model=RunOut,
-    responses={200: {"model": RunOut, "description": "The run this request key already made."}},
+    responses={
+        200: {"model": RunOut, "description": "The run this request key already made."},
+        202: {"model": RunOut, "description": "The run, still issuing in the background."},
+    },
 )
 def create_run(
     batch_id: Id,
     body: RunCreate,
     response: Response,
-    background: BackgroundTasks,
     session: DbSession,
     state: State,
     principal: CurrentPrincipal,
@@ -55,19 +60,40 @@ def create_run(
         response.status_code = 200
     if run.status is not RunStatus.COMPLETE:
         if run.requested - run.issued <= SYNC_LIMIT:
-            run = service.issue_chunks(state.sessions, state.store, run.id)
+            try:
+                run = service.issue_chunks(state.sessions, state.store, run.id, wait=SYNC_WAIT_S)
+            except service.RunBusy:
+                response.status_code = 202
+                session.refresh(run)
         else:
-            background.add_task(service.issue_chunks, state.sessions, state.store, run.id)
+            state.issuer.issue(run.id)  # False: another issuer has it, which is as good
             response.status_code = 202
     return service.run_out(session, run)
 
 
-@router.post("/print-runs/{run_id}/resume", response_model=RunOut)
-def resume_run(run_id: Id, session: DbSession, state: State, principal: CurrentPrincipal) -> Any:
-    """Complete a run that stopped part-way (whole chunks are kept; exactly `requested` in the end)."""
+@router.post(
+    "/print-runs/{run_id}/resume",
+    status_code=202,
+    response_model=RunOut,
+    responses={200: {"model": RunOut, "description": "The run was already complete."}},
+)
+def resume_run(
+    run_id: Id, response: Response, session: DbSession, state: State, principal: CurrentPrincipal
+) -> Any:
+    """Finish a run that stopped part-way, in the background; answers at once.
+
+    202 with the run as it is now: issuing resumes on a background thread, or goes on
+    where another issuer already has it (never two at once). Whole chunks are kept;
+    exactly `requested` in the end. A complete run answers 200; one whose signing key
+    has been revoked, 409.
+    """
     service.require_cooperative(principal)
     run = service.get_run(session, principal, run_id)
-    run = service.issue_chunks(state.sessions, state.store, run.id)
+    if run.status is RunStatus.COMPLETE:
+        response.status_code = 200
+    else:
+        service.require_issuable(session, run)
+        state.issuer.issue(run.id)
     return service.run_out(session, run)
 
 

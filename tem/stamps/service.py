@@ -6,20 +6,27 @@ chunk in its own transaction together with the run's ``issued`` counter, so a
 process killed half-way leaves only whole chunks, no duplicate serials, and a run
 that :func:`issue_chunks` completes from where it stopped. Memory stays constant:
 one chunk of rows at a time.
+
+One issuer at a time per run, whoever asks: the issuer holds a lease on the run row
+(:func:`claim_run`), renewed with each chunk, so a resume never runs beside another
+issuer, and a crashed issuer's run is claimed again once its lease has run out.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NewType
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tem.crypto.keys import KeyId
@@ -49,6 +56,12 @@ CHUNK = 1000
 MAX_STAMPS_PER_RUN = 10_000_000
 MAX_VOID_RANGE = 1_000_000
 REQUEST_KEY = re.compile(r"[A-Za-z0-9._:\-]{1,100}")
+# An issuer renews its lease with every chunk (a chunk takes well under a second); a
+# lease not renewed for this long belongs to a crashed issuer and may be claimed again.
+LEASE_TTL = timedelta(seconds=60)
+
+LeaseToken = NewType("LeaseToken", str)
+log = logging.getLogger(__name__)
 
 
 def require_cooperative(principal: Principal) -> Organization:
@@ -148,6 +161,118 @@ def _signer(session: Session, store: KeyStore, run: PrintRun) -> StampSigner:
     )
 
 
+class RunBusy(Conflict):
+    """Another process holds the run's lease: it is issuing the run now."""
+
+
+def claim_run(
+    factory: sessionmaker[Session],
+    run_id: int,
+    *,
+    now: datetime | None = None,
+    ttl: timedelta = LEASE_TTL,
+) -> LeaseToken | None:
+    """Take the lease on an unfinished run, committed: the holder is its only issuer.
+
+    One conditional UPDATE, so of any number of callers at once (threads, workers,
+    processes, on SQLite or PostgreSQL) at most one gets it. A lease nobody renews
+    (its issuer crashed) ends ``ttl`` after the last committed chunk and can be claimed
+    again. Returns the lease's token, or None: the run is complete, gone, or leased.
+    """
+    moment = now or datetime.now(UTC)
+    token = LeaseToken(secrets.token_hex(16))
+    with unit_of_work(factory) as session:
+        result = session.execute(
+            update(PrintRun)
+            .where(
+                PrintRun.id == run_id,
+                PrintRun.status != RunStatus.COMPLETE,
+                or_(
+                    PrintRun.issuer_lease_until.is_(None),
+                    PrintRun.issuer_lease_until < moment,
+                ),
+            )
+            .values(issuer_token=token, issuer_lease_until=moment + ttl)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = result.rowcount == 1  # type: ignore[attr-defined]
+    return token if claimed else None
+
+
+def release_run(factory: sessionmaker[Session], run_id: int, token: LeaseToken) -> None:
+    """Give the lease up (if it is still this token's); never raises: it would run out anyway."""
+    try:
+        with unit_of_work(factory) as session:
+            session.execute(
+                update(PrintRun)
+                .where(PrintRun.id == run_id, PrintRun.issuer_token == token)
+                .values(issuer_token=None, issuer_lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+    except SQLAlchemyError:
+        log.warning("print run %d: could not release its lease; it expires by itself", run_id)
+
+
+def require_issuable(session: Session, run: PrintRun) -> None:
+    """Raises Conflict if the run can never be finished: its signing key is revoked."""
+    if session.scalar(select(Revocation.id).where(Revocation.key_id == run.signing_key_id)):
+        raise Conflict("the run's signing key has been revoked; start a new print run")
+
+
+def runs_to_resume(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Unfinished runs nobody is issuing (no lease, or one that ran out) and that can be
+    finished (their key is not revoked), oldest first."""
+    moment = now or datetime.now(UTC)
+    revoked = select(Revocation.id).where(Revocation.key_id == PrintRun.signing_key_id)
+    return list(
+        session.scalars(
+            select(PrintRun.id)
+            .where(
+                PrintRun.status != RunStatus.COMPLETE,
+                or_(
+                    PrintRun.issuer_lease_until.is_(None),
+                    PrintRun.issuer_lease_until < moment,
+                ),
+                ~revoked.exists(),
+            )
+            .order_by(PrintRun.id)
+        )
+    )
+
+
+def _read_run(factory: sessionmaker[Session], run_id: int) -> PrintRun:
+    with factory() as session:
+        run = session.get(PrintRun, run_id)
+        if run is None:
+            raise NotFound("no such print run")
+        return run
+
+
+def _claim_or_wait(
+    factory: sessionmaker[Session], run_id: int, wait: float, ttl: timedelta
+) -> LeaseToken | PrintRun:
+    """The lease, or the run once complete; waits up to ``wait`` seconds for its holder.
+
+    Raises:
+        RunBusy: another process still holds the lease after ``wait`` seconds.
+        NotFound: no such run.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        token = claim_run(factory, run_id, ttl=ttl)
+        if token is not None:
+            return token
+        run = _read_run(factory, run_id)
+        if run.status is RunStatus.COMPLETE:
+            return run
+        if time.monotonic() >= deadline:
+            raise RunBusy(
+                f"print run {run.public_id} is being issued by another process "
+                f"({run.issued:,} of {run.requested:,} so far); it finishes by itself"
+            )
+        time.sleep(0.05)
+
+
 def issue_chunks(
     factory: sessionmaker[Session],
     store: KeyStore,
@@ -156,26 +281,79 @@ def issue_chunks(
     chunk: int = CHUNK,
     progress: Callable[[int, int], None] | None = None,
     max_chunks: int | None = None,
+    lease: LeaseToken | None = None,
+    wait: float = 0.0,
+    stop: threading.Event | None = None,
+    ttl: timedelta = LEASE_TTL,
 ) -> PrintRun:
     """Issue the run's missing stamps, one committed chunk at a time, until it is complete.
 
+    Only the holder of the run's lease issues (:func:`claim_run`): give ``lease`` if
+    the caller claimed it, else this claims it, waiting up to ``wait`` seconds for
+    another holder to finish. Each chunk renews the lease in its own transaction, as
+    its first statement (so the chunk is written only while the lease is this one's),
+    and the lease is released when the run is complete, on an error, or on a stop.
+    A run that is already complete is returned as it is.
+
     ``progress(issued, requested)`` is called after each chunk. ``max_chunks`` stops
-    early (tests use it to simulate a crash). Safe to call concurrently: the run row
-    is locked per chunk and (run, seq) is unique.
+    early (tests use it to stop part-way); so does ``stop`` once set (a shutdown). A
+    run whose lease was taken over (this issuer stalled beyond ``ttl``) is left to its
+    new holder and returned as it is.
+
+    Raises:
+        RunBusy: another process holds the lease (after ``wait`` seconds).
+        Conflict: the run's signing key has been revoked.
+        NotFound: no such run.
     """
+    if lease is None:
+        claimed = _claim_or_wait(factory, run_id, wait, ttl)
+        if isinstance(claimed, PrintRun):
+            return claimed
+        lease = claimed
+    try:
+        return _issue_leased(factory, store, run_id, lease, chunk, progress, max_chunks, stop, ttl)
+    finally:
+        release_run(factory, run_id, lease)
+
+
+def _issue_leased(
+    factory: sessionmaker[Session],
+    store: KeyStore,
+    run_id: int,
+    lease: LeaseToken,
+    chunk: int,
+    progress: Callable[[int, int], None] | None,
+    max_chunks: int | None,
+    stop: threading.Event | None,
+    ttl: timedelta,
+) -> PrintRun:
     signer: StampSigner | None = None
     done_chunks = 0
     retries = 0
     while True:
+        if stop is not None and stop.is_set():
+            return _read_run(factory, run_id)
         try:
             with unit_of_work(factory) as session:
-                run = session.get(PrintRun, run_id, with_for_update=True)
+                # 1. Renew the lease, the transaction's first write: it takes the run's row
+                #    lock (PostgreSQL) or the write lock (SQLite) before anything is read.
+                renewed = session.execute(
+                    update(PrintRun)
+                    .where(PrintRun.id == run_id, PrintRun.issuer_token == lease)
+                    .values(issuer_lease_until=datetime.now(UTC) + ttl)
+                    .execution_options(synchronize_session=False)
+                )
+                run = session.get(PrintRun, run_id, populate_existing=True)
                 if run is None:
                     raise NotFound("no such print run")
-                if run.issued >= run.requested:
-                    if run.status is not RunStatus.COMPLETE:
-                        run.status, run.completed_at = RunStatus.COMPLETE, datetime.now(UTC)
+                # 2. Lost (expired and claimed by another issuer): that one finishes it.
+                if renewed.rowcount != 1:  # type: ignore[attr-defined]
                     return run
+                # 3. Nothing left: complete it (the lease ends with the run).
+                if run.issued >= run.requested:
+                    _complete(run)
+                    return run
+                # 4. One chunk of signed stamps and the counter, committed together.
                 if signer is None:
                     signer = _signer(session, store, run)
                 count = min(chunk, run.requested - run.issued)
@@ -196,11 +374,10 @@ def issue_chunks(
                 _insert_stamps(session, rows)
                 run.issued += count
                 if run.issued == run.requested:
-                    run.status, run.completed_at = RunStatus.COMPLETE, datetime.now(UTC)
+                    _complete(run)
                 issued, requested = run.issued, run.requested
         except IntegrityError:
-            # An 80-bit serial collided (or another process issued this chunk): the
-            # whole chunk was rolled back, so simply try again.
+            # An 80-bit serial collided: the whole chunk was rolled back, so try again.
             retries += 1
             if retries > 5:
                 raise
@@ -208,12 +385,17 @@ def issue_chunks(
         record_stamps_issued(count)  # the chunk is committed
         if progress is not None:
             progress(issued, requested)
+        if issued == requested:
+            return _read_run(factory, run_id)
         done_chunks += 1
         if max_chunks is not None and done_chunks >= max_chunks:
-            with factory() as session:
-                found = session.get(PrintRun, run_id)
-                assert found is not None
-                return found
+            return _read_run(factory, run_id)
+
+
+def _complete(run: PrintRun) -> None:
+    if run.status is not RunStatus.COMPLETE:
+        run.status, run.completed_at = RunStatus.COMPLETE, datetime.now(UTC)
+    run.issuer_token = run.issuer_lease_until = None
 
 
 _STAMP_COLUMNS = ("run_id", "batch_id", "seq", "serial", "signature", "status", "scan_count")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ from tem.orgs.endpoints import tokens_router
 from tem.scans import privacy
 from tem.scans.endpoints import router as scans_router
 from tem.scans.reports import reports_dir
+from tem.stamps.background import BackgroundIssuer
 from tem.stamps.endpoints import router as stamps_router
 from tem.trace.endpoints import router as trace_router
 from tem.web import docs, errors, observe, public
@@ -41,6 +43,9 @@ Authenticate with `Authorization: Bearer <token>`; each token belongs to one
 organization and one role (authority, cooperative, inspector). Errors are JSON:
 `{"error": code, "message": text, "errors": [{"field", "message"}]}`.
 """
+
+# At shutdown, issuers stop after their current chunk; wait this long for them.
+ISSUER_STOP_S = 5.0
 
 
 def tcp_listener_for_workers() -> None:
@@ -106,10 +111,11 @@ def create_app(settings: Settings) -> FastAPI:
     store.check()  # a wrong TEM_KEY_PASSPHRASE stops the start, not the first signature
     engine = make_engine(settings)
     secret = settings.secret()
+    sessions = session_factory(engine)
     state = AppState(
         settings=settings,
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=sessions,
         store=store,
         limits=Limits(
             secret,
@@ -119,6 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
             redis_url=settings.redis_url,
         ),
         secret=secret,
+        issuer=BackgroundIssuer(sessions, store),
         exports=ExportSlots(settings.exports_per_organization),
         readers=session_factory(reader) if (reader := make_reader_engine(settings)) else None,
     )
@@ -127,6 +134,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Runs left unfinished (a crashed worker, a stop part-way) finish without anyone
+        # asking; every worker sweeps, the run's lease lets one issue each.
+        state.issuer.start()
         # Personal data past its retention is purged once a day in each worker
         # (docs/privacy.md); a new thread each time the app starts.
         purge = None
@@ -145,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             if purge is not None:
                 purge.stop()
+            await asyncio.to_thread(state.issuer.stop, ISSUER_STOP_S)
         metrics.process_exiting()
 
     app = FastAPI(

@@ -10,13 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tem.config import Settings
 from tem.db import make_engine
-from tem.models import Stamp
+from tem.models import PrintRun, Stamp
 from tests.cli.test_main import batch, env, tem
 
 __all__ = ["batch", "env"]
@@ -147,8 +148,7 @@ def test_killed_mid_run_resumes_to_exactly_n(
             after_kill = conn.scalar(select(func.count()).select_from(Stamp)) or 0
         assert after_kill % 1000 == 0  # whole chunks only
         assert 0 < after_kill < total
-        tem(
-            env,
+        again = (
             "stamps",
             "issue",
             "--org",
@@ -160,6 +160,13 @@ def test_killed_mid_run_resumes_to_exactly_n(
             "--request-key",
             "big-run",
         )
+        # The killed issuer's lease has not run out: nobody may issue beside it yet.
+        assert "being issued by another process" in tem(env, *again, code=4)
+        with engine.begin() as conn:  # ... until it has (LEASE_TTL after its last chunk)
+            conn.execute(
+                update(PrintRun).values(issuer_lease_until=datetime.now(UTC) - timedelta(seconds=1))
+            )
+        tem(env, *again)
         with engine.connect() as conn:
             count = conn.scalar(select(func.count()).select_from(Stamp))
             distinct = conn.scalar(select(func.count(func.distinct(Stamp.serial))))

@@ -1,0 +1,29 @@
+"""Print runs: the lease of the one process issuing a run (token and expiry)
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("print_runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("issuer_token", sa.String(length=32), nullable=True))
+        batch_op.add_column(
+            sa.Column("issuer_lease_until", sa.DateTime(timezone=True), nullable=True)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("print_runs", schema=None) as batch_op:
+        batch_op.drop_column("issuer_lease_until")
+        batch_op.drop_column("issuer_token")
