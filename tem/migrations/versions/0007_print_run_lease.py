@@ -24,6 +24,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("print_runs", schema=None) as batch_op:
-        batch_op.drop_column("issuer_lease_until")
-        batch_op.drop_column("issuer_token")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy would recreate
+    # print_runs, which stamps refer to, and trip the foreign keys.
+    op.drop_column("print_runs", "issuer_lease_until")
+    op.drop_column("print_runs", "issuer_token")
