@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tem.models.base import Base, Timestamped
+from tem.models.base import Base, Timestamped, UtcDateTime
 from tem.models.organization import Organization
 from tem.models.product import Product
 
@@ -35,7 +35,7 @@ class Batch(Timestamped, Base):
     statement: Mapped[bytes] = mapped_column(LargeBinary)
     label_token: Mapped[bytes] = mapped_column(LargeBinary)
     # A recall is shown to every shopper who scans any label or stamp of the batch.
-    recalled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    recalled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     recall_reason: Mapped[str | None] = mapped_column(Text, default=None)
     recalled_by_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), default=None)
 
@@ -56,9 +56,7 @@ class Event(Timestamped, Base):
     event_type: Mapped[str] = mapped_column(String(40))
     type_label: Mapped[str | None] = mapped_column(String(100), default=None)
     occurred_at: Mapped[str] = mapped_column(String(40))  # RFC 3339 with its own offset, as signed
-    occurred_utc: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True)
-    )  # for sorting and queries
+    occurred_utc: Mapped[datetime] = mapped_column(UtcDateTime())  # for sorting and queries
     place_name: Mapped[str] = mapped_column(String(200))
     place_address: Mapped[str] = mapped_column(String(300), default="")
     place_lat: Mapped[str | None] = mapped_column(String(16), default=None)

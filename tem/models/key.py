@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Enum, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tem.models.base import Base, Timestamped
+from tem.models.base import Base, Timestamped, UtcDateTime
 from tem.models.base import enum_values as _values
 from tem.models.organization import Organization
 
@@ -40,9 +40,9 @@ class Endorsement(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"), index=True)
     authority_key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"))
-    sign_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sign_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    verify_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sign_from: Mapped[datetime] = mapped_column(UtcDateTime())
+    sign_until: Mapped[datetime] = mapped_column(UtcDateTime())
+    verify_until: Mapped[datetime] = mapped_column(UtcDateTime())
     statement: Mapped[bytes] = mapped_column(LargeBinary)
 
     key: Mapped[SigningKey] = relationship(foreign_keys=[key_id], lazy="raise")
@@ -54,6 +54,6 @@ class Revocation(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"), index=True)
     authority_key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"))
-    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime] = mapped_column(UtcDateTime())
     reason: Mapped[str] = mapped_column(Text)
     statement: Mapped[bytes] = mapped_column(LargeBinary)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tem.models.base import Base, Timestamped
+from tem.models.base import Base, Timestamped, UtcDateTime
 from tem.models.base import enum_values as _values
 
 
@@ -59,10 +59,10 @@ class ApiToken(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     # Day-grained on purpose: a write per request would serialize every API call on SQLite.
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     note: Mapped[str] = mapped_column(Text, default="")
 
     organization: Mapped[Organization] = relationship(back_populates="tokens", lazy="raise")

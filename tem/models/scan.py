@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tem.models.base import Base, Timestamped, utcnow
+from tem.models.base import Base, Timestamped, UtcDateTime, utcnow
 from tem.models.base import enum_values as _values
 
 
@@ -48,7 +48,7 @@ class Scan(Base):
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     stamp_id: Mapped[int | None] = mapped_column(ForeignKey("stamps.id"), default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), default=None)
-    scanned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    scanned_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     session: Mapped[str] = mapped_column(String(64))  # HMAC of the browser's random cookie
     # A keyed hash of the client's network (/24 or /48), never the address: one client
     # rotating cookies counts once for the clone rules. None for inspections and old rows.
@@ -116,9 +116,7 @@ class Alert(Timestamped, Base):
     rules: Mapped[list[str]] = mapped_column(JSON, default=list)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class ReportStatus(StrEnum):
@@ -151,9 +149,7 @@ class Report(Timestamped, Base):
     )  # file in <data dir>/reports/
     photo_type: Mapped[str | None] = mapped_column(String(32), default=None)
     notes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
     # When the report became confirmed_counterfeit or dismissed: TEM_REPORT_CONTACT_DAYS
     # later its contact, photo and session are erased (tem.scans.privacy).
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)

@@ -6,7 +6,6 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
-    DateTime,
     Enum,
     ForeignKey,
     Index,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tem.models.base import Base, Timestamped
+from tem.models.base import Base, Timestamped, UtcDateTime
 from tem.models.base import enum_values as _values
 
 
@@ -51,13 +50,11 @@ class PrintRun(Timestamped, Base):
     )
     issued_at: Mapped[int] = mapped_column()  # Unix seconds signed into every stamp of the run
     signing_key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     # The lease of the one process issuing the run (tem.stamps.service.claim_run): whoever
     # holds an unexpired lease, by its token, is the only issuer; a crashed one's runs out.
     issuer_token: Mapped[str | None] = mapped_column(String(32), default=None)
-    issuer_lease_until: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), default=None
-    )
+    issuer_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
 class Stamp(Base):
@@ -79,13 +76,13 @@ class Stamp(Base):
         Enum(StampStatus, native_enum=False, length=16, values_callable=_values),
         default=StampStatus.ACTIVE,
     )
-    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    voided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     void_reason: Mapped[str | None] = mapped_column(Text, default=None)
     scan_count: Mapped[int] = mapped_column(default=0)  # public scans, updated atomically
-    first_scan_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    suspect_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    first_scan_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    suspect_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     # An inspector reviewed the scan history up to this moment: the clone rules count
     # only the scans after it (the new baseline), and the verdict says so.
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), default=None)
     review_note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -40,6 +40,7 @@ class ErrorBody(BaseModel):
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _DESCRIPTIONS = {
+    "400": "The body could not be read: not JSON, or a broken form.",
     "401": "No token, or an unknown, revoked or expired token.",
     "403": "A valid token of a role that may not do this.",
     "404": "Not found, or not yours (no existence leak).",
@@ -63,6 +64,7 @@ def _error(status: str) -> dict[str, Any]:
 def declare_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Declare, on each operation, the error answers it can give, all with :class:`ErrorBody`.
 
+    - 400 on every operation that takes a body (one that cannot be parsed);
     - 401 and 403 on every operation that takes a bearer token;
     - 404 on those with a path parameter; 409 on those that change something;
     - 422 (already declared by FastAPI for operations with input) with our body;
@@ -82,7 +84,7 @@ def declare_errors(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             secured = bool(operation.get("security"))
             has_path_param = any(p.get("in") == "path" for p in operation.get("parameters", []))
-            wanted: list[str] = []
+            wanted: list[str] = ["400"] if "requestBody" in operation else []
             if secured:
                 wanted += ["401", "403"]
                 if has_path_param:

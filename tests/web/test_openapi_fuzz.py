@@ -1,0 +1,166 @@
+"""Schemathesis against the served OpenAPI document, once per role, on this test's database.
+
+Every operation of ``/api/v1/openapi.json`` gets a bounded number of generated requests
+(schema-valid ones, then schema-invalid ones) with each role's token (authority,
+cooperative, inspector) and with none. Path parameters and id-like body fields are
+drawn half of the time from the ids of a world built first (a product, a batch with
+events, a print run, a report, an alert), so that requests reach past the 404s. Every
+answer must be no 5xx, a status the operation documents, a content type it documents,
+and a body that conforms to its schema. Derandomized: the same cases on every run.
+
+``TEM_FUZZ_EXAMPLES`` sets the examples per operation and mode (default 12; 0 skips).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tem.stamps import endpoints as stamp_endpoints
+from tests.conftest import World
+from tests.trace.test_flow import make_batch
+
+EXAMPLES = int(os.environ.get("TEM_FUZZ_EXAMPLES", "12"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+ROLES = ("authority", "cooperative", "inspector", "anonymous")
+
+pytestmark = pytest.mark.skipif(EXAMPLES <= 0, reason="TEM_FUZZ_EXAMPLES=0")
+
+
+def _ids(world: World) -> dict[str, list[Any]]:
+    """Real ids for path parameters and id fields, from a world with one of everything."""
+    c = world.client
+    batch = make_batch(world, events=2)
+    batch_id = str(batch["id"])
+    run = c.post(
+        f"/api/v1/batches/{batch_id}/print-runs",
+        json={"count": 4, "request_key": "fuzz"},
+        headers=world.a,
+    ).json()
+    export = c.get(f"/api/v1/print-runs/{run['id']}/stamps.csv", headers=world.a).text
+    stamps = list(csv.DictReader(io.StringIO(export)))
+    tokens = [row["url"].rsplit("/", 1)[1] for row in stamps] + [str(batch["token"])]
+    created = c.post(
+        "/api/v1/reports",
+        data={"token": stamps[0]["url"], "problem": "Nhãn in mờ, vị chè khác hẳn"},
+    )
+    assert created.status_code == 201, created.text
+    # A never-issued serial of a real key opens a key_leak alert.
+    serial = stamps[0]["serial"]
+    c.get(f"/api/v1/verify/{tokens[0]}")
+    alerts = c.get("/api/v1/alerts", headers=world.auth(world.inspector_token)).json()
+    spare = c.post(
+        f"/api/v1/organizations/{world.coop_b}/tokens", json={"name": "spare"}, headers=world.root
+    ).json()
+    keys = c.get("/api/v1/keys", headers=world.root).json()
+    return {
+        "token": tokens,
+        "org_id": [world.coop_a, world.coop_b, world.inspector, world.authority_id],
+        "token_id": [spare["id"]],
+        "kid": [k["key_id"] for k in keys if k["organization_id"] == world.coop_b][:1],
+        "product_id": [str(batch["product_id"])],
+        "batch_id": [batch_id],
+        "run_id": [run["id"]],
+        "serial": [serial, *(row["serial"] for row in stamps[1:])],
+        "report_id": [created.json()["id"]],
+        "alert_id": [a["id"] for a in alerts] or ["0"],
+    }
+
+
+def _real(ids: dict[str, list[Any]], data: st.DataObject, values: dict[str, Any] | None) -> None:
+    """Half of the time, put a real id where the generated one would only find a 404."""
+    if not isinstance(values, dict):
+        return
+    for name in list(values):
+        if ids.get(name) and data.draw(st.booleans(), label=name):
+            values[name] = data.draw(st.sampled_from(ids[name]), label=name)
+
+
+def _bounded(case: schemathesis.Case) -> None:
+    """Print runs of at most 30 stamps: the contract is under test here, not issuance speed."""
+    if isinstance(case.body, dict) and isinstance(case.body.get("count"), int | float):
+        count = case.body["count"]
+        if count >= 1:
+            case.body["count"] = 1 + int(count) % 30
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_answers_as_documented(
+    world: World, role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Runs over 10 stamps take the asynchronous path (202, issued after the response).
+    monkeypatch.setattr(stamp_endpoints, "SYNC_LIMIT", 10)
+    app = world.client.app
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    ids = _ids(world)
+    token = {
+        "authority": world.authority_token,
+        "cooperative": world.coop_a_token,
+        "inspector": world.inspector_token,
+        "anonymous": None,
+    }[role]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    failures: dict[str, str] = {}
+    seen: Counter[str] = Counter()
+    started = time.monotonic()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @settings(
+                max_examples=EXAMPLES,
+                derandomize=True,
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
+            def run(case: schemathesis.Case, data: st.DataObject) -> None:
+                _real(ids, data, case.path_parameters)
+                _real(ids, data, case.body if isinstance(case.body, dict) else None)
+                _real(ids, data, case.query)
+                _bounded(case)
+                response = case.call(headers=headers)
+                seen[f"{operation.label} {response.status_code}"] += 1
+                try:
+                    case.validate_response(response, checks=CHECKS, headers=headers)
+                except FailureGroup as group:  # keep going: every distinct failure is reported
+                    for failure in group.exceptions:
+                        key = f"{operation.label} [{mode.value}] {failure.title}"
+                        failures.setdefault(key, f"{key}\n{group.args[0]}")
+
+            try:
+                run()
+            except Unsatisfiable:  # nothing to make invalid (an operation without input)
+                assert mode is GenerationMode.NEGATIVE, operation.label
+    elapsed = time.monotonic() - started
+    summary = os.environ.get("TEM_FUZZ_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as out:
+            out.write(f"{role}: {sum(seen.values())} cases in {elapsed:.1f}s\n")
+            out.writelines(f"  {key}: {count}\n" for key, count in sorted(seen.items()))
+    assert not failures, "\n\n".join(failures.values())
