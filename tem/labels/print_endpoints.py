@@ -48,7 +48,14 @@ _RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 Options = Annotated[export.LabelOptions, Query()]
 
 
-@router.get("/batches/{batch_id}/labels.{fmt}", responses=_RESPONSES)
+# Printing, unlike listing what was issued (stamps.csv), is refused for a recalled batch.
+_PRINT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_RESPONSES,
+    409: {"description": "The batch is recalled, or the print run is still being issued."},
+}
+
+
+@router.get("/batches/{batch_id}/labels.{fmt}", responses=_PRINT_RESPONSES)
 def batch_labels(
     batch_id: Id,
     fmt: Fmt,
@@ -72,7 +79,7 @@ def batch_labels(
     return stream_job(state, principal, job, options)
 
 
-@router.get("/print-runs/{run_id}/labels.{fmt}", responses=_RESPONSES)
+@router.get("/print-runs/{run_id}/labels.{fmt}", responses=_PRINT_RESPONSES)
 def run_labels(
     run_id: Id,
     fmt: Fmt,

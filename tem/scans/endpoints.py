@@ -48,7 +48,13 @@ RATE_LIMITED: dict[int | str, dict[str, Any]] = {
         "headers": {
             "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
         },
-    }
+    },
+    503: {
+        "description": "Too many photos are being checked at once; see `Retry-After`.",
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+        },
+    },
 }
 
 

@@ -139,7 +139,11 @@ def get_stamp(serial: Id, session: DbSession, state: State, principal: CurrentPr
     )
 
 
-@router.post("/stamps/void", response_model=VoidOut)
+@router.post(
+    "/stamps/void",
+    response_model=VoidOut,
+    responses={404: {"description": "No print run of yours with that `run_id`."}},
+)
 def void(body: VoidRequest, session: DbSession, principal: CurrentPrincipal) -> Any:
     """Void stamps by serial or a print-run range. Shoppers scanning them are told so."""
     count = service.void_stamps(

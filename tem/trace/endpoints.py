@@ -58,7 +58,12 @@ def update_product(
     return service.product_out(product, principal.organization.public_id)
 
 
-@router.post("/batches", status_code=201, response_model=BatchOut)
+@router.post(
+    "/batches",
+    status_code=201,
+    response_model=BatchOut,
+    responses={404: {"description": "No product of yours with that `product_id`."}},
+)
 def create_batch(
     body: BatchCreate, session: DbSession, store: Store, state: State, principal: CurrentPrincipal
 ) -> Any:

@@ -68,7 +68,8 @@ def declare_errors(schema: dict[str, Any]) -> dict[str, Any]:
     - 401 and 403 on every operation that takes a bearer token;
     - 404 on those with a path parameter; 409 on those that change something;
     - 422 (already declared by FastAPI for operations with input) with our body;
-    - 429 on the rate-limited public operations, with ``Retry-After``.
+    - 429 on the rate-limited public operations, with ``Retry-After``;
+    - any other error status an endpoint declares itself (``responses=``), with the body.
     """
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(
@@ -94,7 +95,15 @@ def declare_errors(schema: dict[str, Any]) -> dict[str, Any]:
             if "422" in responses:
                 wanted.append("422")
             for status in wanted:
+                given = responses.get(status, {}).get("description")
                 responses[status] = _error(status)
+                if given and status != "422":  # an operation's own words, not FastAPI's default
+                    responses[status]["description"] = given
+            # Statuses an endpoint declares itself (a 404 for an id in the body, a 409 on a
+            # read of something recalled, ...) carry the same error body.
+            for status, declared in responses.items():
+                if status[0] in "45" and "content" not in declared:
+                    declared["content"] = {"application/json": {"schema": _ERROR_REF}}
             if (method, path) in RATE_LIMITED:
                 limited = (
                     dict(responses.get("200", {}).get("content", {}))
@@ -102,7 +111,8 @@ def declare_errors(schema: dict[str, Any]) -> dict[str, Any]:
                     else {"application/json": {"schema": _ERROR_REF}}
                 )
                 responses["429"] = {
-                    "description": _DESCRIPTIONS["429"],
+                    "description": responses.get("429", {}).get("description")
+                    or _DESCRIPTIONS["429"],
                     "headers": {
                         "Retry-After": {
                             "description": "Seconds to wait.",
