@@ -4,9 +4,12 @@ Every operation of ``/api/v1/openapi.json`` gets a bounded number of generated r
 (schema-valid ones, then schema-invalid ones) with each role's token (authority,
 cooperative, inspector) and with none. Path parameters and id-like body fields are
 drawn half of the time from the ids of a world built first (a product, a batch with
-events, a print run, a report, an alert), so that requests reach past the 404s. Every
+events, a print run, a report with a photo, an alert), so that requests reach past the 404s. Every
 answer must be no 5xx, a status the operation documents, a content type it documents,
-and a body that conforms to its schema. Derandomized: the same cases on every run.
+and a body that conforms to its schema. Before the generated requests, each role sends
+a list of explicit ones that succeed for some role (a print run, labels in each format,
+a report's photo, closing an alert, ...), so success answers are checked as well as
+refusals. Derandomized: the same cases on every run.
 
 ``TEM_FUZZ_EXAMPLES`` sets the examples per operation and mode (default 12; 0 skips).
 """
@@ -35,7 +38,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tem.stamps import endpoints as stamp_endpoints
-from tests.conftest import World
+from tests.conftest import PRODUCT, World, batch_body, event_body
+from tests.scans.test_inspection import suspect_alert
+from tests.scans.test_reports import png
 from tests.trace.test_flow import make_batch
 
 EXAMPLES = int(os.environ.get("TEM_FUZZ_EXAMPLES", "12"))
@@ -65,12 +70,11 @@ def _ids(world: World) -> dict[str, list[Any]]:
     created = c.post(
         "/api/v1/reports",
         data={"token": stamps[0]["url"], "problem": "Nhãn in mờ, vị chè khác hẳn"},
+        files={"photo": ("anh.png", png(), "image/png")},
     )
     assert created.status_code == 201, created.text
-    # A never-issued serial of a real key opens a key_leak alert.
-    serial = stamps[0]["serial"]
-    c.get(f"/api/v1/verify/{tokens[0]}")
-    alerts = c.get("/api/v1/alerts", headers=world.auth(world.inspector_token)).json()
+    alert = suspect_alert(world, tokens[1])
+    c.cookies.clear()
     spare = c.post(
         f"/api/v1/organizations/{world.coop_b}/tokens", json={"name": "spare"}, headers=world.root
     ).json()
@@ -83,10 +87,95 @@ def _ids(world: World) -> dict[str, list[Any]]:
         "product_id": [str(batch["product_id"])],
         "batch_id": [batch_id],
         "run_id": [run["id"]],
-        "serial": [serial, *(row["serial"] for row in stamps[1:])],
+        "serial": [row["serial"] for row in stamps],
         "report_id": [created.json()["id"]],
-        "alert_id": [a["id"] for a in alerts] or ["0"],
+        "alert_id": [alert["id"]],
     }
+
+
+def _explicit(ids: dict[str, list[Any]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Requests that succeed for some role, so that every success answer is checked too."""
+    batch = {"batch_id": ids["batch_id"][0]}
+    run = {"run_id": ids["run_id"][0]}
+    note = {"note": "Đã kiểm tra tại chợ"}
+    return [
+        ("POST", "/api/v1/products", {"body": PRODUCT}),
+        (
+            "PUT",
+            "/api/v1/products/{product_id}",
+            {"path_parameters": {"product_id": ids["product_id"][0]}, "body": PRODUCT},
+        ),
+        ("POST", "/api/v1/batches", {"body": batch_body(ids["product_id"][0], "FZ-2026-02")}),
+        (
+            "POST",
+            "/api/v1/batches/{batch_id}/events",
+            {"path_parameters": batch, "body": event_body("packing", 9)},
+        ),
+        (
+            "POST",
+            "/api/v1/batches/{batch_id}/print-runs",
+            {"path_parameters": batch, "body": {"count": 3, "request_key": "sync"}},
+        ),
+        (
+            "POST",
+            "/api/v1/batches/{batch_id}/print-runs",
+            {"path_parameters": batch, "body": {"count": 3, "request_key": "sync"}},
+        ),
+        (
+            "POST",
+            "/api/v1/batches/{batch_id}/print-runs",
+            {"path_parameters": batch, "body": {"count": 12, "request_key": "async"}},
+        ),
+        *(
+            (
+                "GET",
+                "/api/v1/batches/{batch_id}/labels.{fmt}",
+                {"path_parameters": {**batch, "fmt": fmt}},
+            )
+            for fmt in ("pdf", "zpl", "zip", "csv")
+        ),
+        *(
+            (
+                "GET",
+                "/api/v1/print-runs/{run_id}/labels.{fmt}",
+                {"path_parameters": {**run, "fmt": fmt}},
+            )
+            for fmt in ("pdf", "zpl", "zip", "csv")
+        ),
+        (
+            "GET",
+            "/api/v1/reports/{report_id}/photo",
+            {"path_parameters": {"report_id": ids["report_id"][0]}},
+        ),
+        (
+            "PATCH",
+            "/api/v1/reports/{report_id}",
+            {
+                "path_parameters": {"report_id": ids["report_id"][0]},
+                "body": {"status": "investigating", **note},
+            },
+        ),
+        (
+            "POST",
+            "/api/v1/alerts/{alert_id}/close",
+            {"path_parameters": {"alert_id": ids["alert_id"][0]}, "body": note},
+        ),
+        (
+            "POST",
+            "/api/v1/stamps/{serial}/review",
+            {"path_parameters": {"serial": ids["serial"][1]}, "body": note},
+        ),
+        (
+            "POST",
+            "/api/v1/stamps/void",
+            {"body": {"reason": "mất cuộn tem", "serials": ids["serial"][-1:]}},
+        ),
+        (
+            "POST",
+            "/api/v1/stamps/void",
+            {"body": {"reason": "mất cuộn tem", **run, "from_seq": 3, "to_seq": 3}},
+        ),
+    ]
 
 
 def _real(ids: dict[str, list[Any]], data: st.DataObject, values: dict[str, Any] | None) -> None:
@@ -107,10 +196,11 @@ def _bounded(case: schemathesis.Case) -> None:
 
 
 def _tokens(world: World) -> dict[str, dict[str, str]]:
+    # The cooperative first: it prints before an inspector or the authority may recall.
     return {
-        "authority": world.root,
         "cooperative": world.a,
         "inspector": world.auth(world.inspector_token),
+        "authority": world.root,
         "anonymous": {},
     }
 
@@ -126,6 +216,9 @@ def test_every_operation_answers_as_documented(
     seen: Counter[str] = Counter()
     started = time.monotonic()
     for role, headers in _tokens(world).items():
+        for method, path, parts in _explicit(ids):
+            case = schema[path][method].Case(**parts)
+            _check(case, role, headers, "explicit", seen, failures)
         for result in schema.get_all_operations():
             operation = result.ok()
             # Without a token, an operation that wants one answers 401 whatever the input.
@@ -172,13 +265,25 @@ def _fuzz(
         _real(ids, data, case.body if isinstance(case.body, dict) else None)
         _real(ids, data, case.query)
         _bounded(case)
-        response = case.call(headers=headers)
-        seen[f"{role} {operation.label} {response.status_code}"] += 1
-        try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
-        except FailureGroup as group:  # keep going: every distinct failure is reported
-            for failure in group.exceptions:
-                key = f"{role} {operation.label} [{mode.value}] {failure.title}"
-                failures.setdefault(key, f"{key}\n{group.args[0]}")
+        _check(case, role, headers, mode.value, seen, failures)
 
     run()
+
+
+def _check(
+    case: schemathesis.Case,
+    role: str,
+    headers: dict[str, str],
+    kind: str,
+    seen: Counter[str],
+    failures: dict[str, str],
+) -> None:
+    response = case.call(headers=headers)
+    label = case.operation.label
+    seen[f"{role} {label} {response.status_code}"] += 1
+    try:
+        case.validate_response(response, checks=CHECKS, headers=headers)
+    except FailureGroup as group:  # keep going: every distinct failure is reported
+        for failure in group.exceptions:
+            key = f"{role} {label} [{kind}] {failure.title}"
+            failures.setdefault(key, f"{key}\n{group.args[0]}")
