@@ -52,6 +52,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 
+
 def _ids(world: World) -> dict[str, list[Any]]:
     """Real ids for path parameters and id fields, from a world with one of everything."""
     c = world.client
