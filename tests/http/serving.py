@@ -57,8 +57,26 @@ class Server:
     def log_text(self) -> str:
         return self.stderr.read_text(errors="replace")
 
-    def request_lines(self) -> list[dict[str, object]]:
-        """The JSON request lines written so far (TEM_LOG_FORMAT=json)."""
+    def request_lines(
+        self, route: str | None = None, *, at_least: int = 0, wait_s: float = 10.0
+    ) -> list[dict[str, object]]:
+        """The JSON request lines written so far (TEM_LOG_FORMAT=json), of ``route`` if given.
+
+        A worker writes a request's line after its response has gone out, so a test that
+        has just read its last response waits (up to ``wait_s``) for ``at_least`` lines.
+        """
+        deadline = time.monotonic() + wait_s
+        while True:
+            lines = [
+                line
+                for line in self._request_lines()
+                if route is None or line.get("route") == route
+            ]
+            if len(lines) >= at_least or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
+
+    def _request_lines(self) -> list[dict[str, object]]:
         lines = []
         for line in self.log_text().splitlines():
             if line.startswith("{"):
