@@ -90,10 +90,6 @@ class Check:
     scan: RecordedScan | None = None
 
     @property
-    def genuine(self) -> bool:
-        return self.verdict is Verdict.GENUINE
-
-    @property
     def batch_id(self) -> int | None:
         """The primary key of the batch the code names, when it was found."""
         return int(self.history.batch.id) if self.history is not None else None
